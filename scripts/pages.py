@@ -1,0 +1,31 @@
+"""The course's pages as listed in _toc.yml (shared by the scripts and the tests)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_entries(toc: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every ``root``/``file`` entry of the table of contents, in reading order."""
+    data = yaml.safe_load(toc.read_text())
+    found = [data["root"]]
+
+    def walk(items):
+        for item in items or []:
+            if "file" in item:
+                found.append(item["file"])
+            walk(item.get("sections"))
+            walk(item.get("chapters"))
+
+    for part in data.get("parts", []):
+        walk(part.get("chapters"))
+    walk(data.get("chapters"))
+    return found
+
+
+def toc_notebooks() -> list[Path]:
+    """The notebooks (``.ipynb``) that the table of contents lists."""
+    return [ROOT / f"{entry}.ipynb" for entry in toc_entries() if (ROOT / f"{entry}.ipynb").is_file()]

@@ -1,0 +1,87 @@
+"""Where the course lives on disk.
+
+Taught on: "Files and paths (os库的使用)" and "Relative paths (设置相对路径)".
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+#: Files that together mark the repository root.
+ROOT_MARKERS = ("_toc.yml", "utils/__init__.py")
+
+
+def _is_root(folder: Path) -> bool:
+    return all((folder / marker).is_file() for marker in ROOT_MARKERS)
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """Return the repository root: the nearest folder at or above ``start`` that holds
+    ``_toc.yml`` and ``utils/``.
+
+    With no ``start`` the search begins at this package, so the answer is the same
+    from a notebook in any ``chapters/`` folder, a script, pytest or a Colab clone.
+    Outside the repository it raises ``FileNotFoundError``.
+    """
+    if start is None:
+        start = Path(__file__).resolve().parent
+    elif not isinstance(start, (str, Path)):
+        raise TypeError(f"start must be a str or Path, got {type(start).__name__}")
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if _is_root(folder):
+            return folder
+    raise FileNotFoundError(
+        f"no course repository (a folder with {' and '.join(ROOT_MARKERS)}) at or above {here}"
+    )
+
+
+def data_dir() -> Path:
+    """Return ``data/`` in the repository (the course's shipped data)."""
+    return project_root() / "data"
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural_key(parts: tuple[str, ...]):
+    """Sort key: digit runs compare as numbers, text case-insensitively; ties by the exact text."""
+    key = []
+    for part in parts:
+        pieces = _DIGITS.split(part)  # text, digits, text, ...: same types at the same positions
+        key.append(tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(pieces)))
+    return (tuple(key), parts)
+
+
+def list_files(folder: str | Path, pattern: str = "*") -> list[Path]:
+    """Files in ``folder`` matching the glob ``pattern``, in natural order (1, 2, 10).
+
+    Digit runs sort by value and letters case-insensitively (ties are broken by the
+    exact name, so the order is the same on every machine); hidden entries (a name,
+    or a folder on the way, starting with ".") and directories are left out. ``pattern``
+    may be recursive, e.g. ``"**/*.png"``. A missing ``folder`` raises
+    ``FileNotFoundError``; a file given as ``folder`` raises ``NotADirectoryError``.
+    """
+    if not isinstance(folder, (str, Path)):
+        raise TypeError(f"folder must be a str or Path, got {type(folder).__name__}")
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be a str such as '*.png', got {type(pattern).__name__}")
+    if not pattern.strip():
+        raise ValueError("pattern must not be empty; use '*' for every file")
+    if Path(pattern).is_absolute() or Path(pattern).drive:
+        raise ValueError(f"pattern must be relative to folder, got the absolute pattern {pattern!r}")
+    if ".." in Path(pattern).parts:
+        raise ValueError(f"pattern must stay inside folder (no '..'), got {pattern!r}")
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"folder {str(folder)!r} is a file, not a folder")
+    found = []
+    for path in folder.glob(pattern):
+        relative = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in relative) or not path.is_file():
+            continue
+        found.append((_natural_key(relative), path))
+    found.sort(key=lambda item: item[0])
+    return [path for _, path in found]

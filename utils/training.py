@@ -1,0 +1,171 @@
+"""A small, deterministic training loop for classifiers, shared by the pages.
+
+Taught on: "Batch size (batch_size 的使用)" (and used on "Batch Normalization" and
+"Activation functions (激活函数)").
+
+The data order is fixed by ``seed`` (one ``torch.Generator`` shuffles every epoch), so
+two runs with the same seed see the same batches. A text progress bar goes to stderr
+when the loop runs interactively; it stays off when ``ORANGE_QUIET`` is set, which the
+test suite and ``scripts/execute_pages.py`` do, so stored pages never contain it.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import check_int
+
+
+@dataclass
+class History:
+    """What happened in :func:`fit`, one entry per epoch (``steps`` is cumulative)."""
+
+    epoch: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    samples_per_second: list[float] = field(default_factory=list)
+    diverged: bool = False
+
+    def first_epoch_reaching(self, accuracy: float) -> int | None:
+        """The first epoch whose test accuracy is ≥ ``accuracy``, or None."""
+        for epoch, acc in zip(self.epoch, self.test_accuracy):
+            if acc >= accuracy:
+                return epoch
+        return None
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _as_tensor(array, dtype):
+    import torch
+
+    if isinstance(array, torch.Tensor):
+        return array.to(dtype)
+    if isinstance(array, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
+    raise TypeError(f"expected a numpy array or torch tensor, got {type(array).__name__}")
+
+
+def show_progress() -> bool:
+    """True when a progress bar should be drawn (interactive use, ``ORANGE_QUIET`` unset)."""
+    return not os.environ.get("ORANGE_QUIET")
+
+
+def _progress(epoch: int, epochs: int, loss: float, acc: float) -> None:
+    done = int(20 * epoch / epochs)
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (20 - done)}] epoch {epoch}/{epochs} loss {loss:.4f} test acc {acc:.3f}")
+    if epoch == epochs:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def evaluate(model, x, y, device=None, batch_size: int = 4096) -> float:
+    """Classification accuracy of ``model`` on ``(x, y)`` (model put in eval mode, then restored)."""
+    import torch
+
+    x, y = _as_tensor(x, torch.float32), _as_tensor(y, torch.int64)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            logits = model(x[start:start + batch_size].to(device))
+            correct += (logits.argmax(1).cpu() == y[start:start + batch_size]).sum().item()
+    model.train(was_training)
+    return correct / max(len(x), 1)
+
+
+def fit(
+    model,
+    x_train,
+    y_train,
+    *,
+    optimizer,
+    batch_size: int,
+    epochs: int,
+    x_test=None,
+    y_test=None,
+    target_accuracy: float | None = None,
+    seed: int = 0,
+    device=None,
+    progress: bool | None = None,
+    max_loss: float = 1e4,
+) -> History:
+    """Train ``model`` with cross-entropy on ``(x_train, y_train)``.
+
+    One epoch visits every training sample once, in a shuffled order fixed by ``seed``;
+    the last batch may be smaller. After each epoch the test accuracy is recorded (the
+    training accuracy when no test set is given). Training stops early once
+    ``target_accuracy`` is reached, or when the loss becomes non-finite or exceeds
+    ``max_loss`` (then ``History.diverged`` is True).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    x_train, y_train = _as_tensor(x_train, torch.float32), _as_tensor(y_train, torch.int64)
+    if len(x_train) != len(y_train):
+        raise ValueError(f"x_train and y_train must have the same length, got {len(x_train)} and {len(y_train)}")
+    if (x_test is None) != (y_test is None):
+        raise ValueError("give both x_test and y_test, or neither")
+    if target_accuracy is not None and not 0.0 < target_accuracy <= 1.0:
+        raise ValueError(f"target_accuracy must be in (0, 1], got {target_accuracy}")
+    if progress is None:
+        progress = show_progress()
+    device = device or next(model.parameters()).device
+    model.to(device)
+    generator = torch.Generator().manual_seed(seed)
+    n = len(x_train)
+    history = History()
+    total_steps = 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = torch.randperm(n, generator=generator)
+        loss_sum, correct = 0.0, 0
+        start = time.perf_counter()
+        for first in range(0, n, batch_size):
+            idx = order[first:first + batch_size]
+            xb, yb = x_train[idx].to(device), y_train[idx].to(device)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total_steps += 1
+            value = loss.item()
+            if not math.isfinite(value) or value > max_loss:
+                history.diverged = True
+                break
+            loss_sum += value * len(idx)
+            correct += (logits.argmax(1) == yb).sum().item()
+        elapsed = time.perf_counter() - start
+        if history.diverged:
+            break
+        train_acc = correct / n
+        test_acc = evaluate(model, x_test, y_test, device) if x_test is not None else train_acc
+        history.epoch.append(epoch)
+        history.steps.append(total_steps)
+        history.train_loss.append(loss_sum / n)
+        history.train_accuracy.append(train_acc)
+        history.test_accuracy.append(test_acc)
+        history.seconds.append((history.seconds[-1] if history.seconds else 0.0) + elapsed)
+        history.samples_per_second.append(n / elapsed if elapsed > 0 else float("inf"))
+        if progress:
+            _progress(epoch, epochs, loss_sum / n, test_acc)
+        if target_accuracy is not None and test_acc >= target_accuracy:
+            break
+    return history
