@@ -29,3 +29,8 @@ def toc_entries(toc: Path = ROOT / "_toc.yml") -> list[str]:
 def toc_notebooks() -> list[Path]:
     """The notebooks (``.ipynb``) that the table of contents lists."""
     return [ROOT / f"{entry}.ipynb" for entry in toc_entries() if (ROOT / f"{entry}.ipynb").is_file()]
+
+
+if __name__ == "__main__":
+    for notebook in toc_notebooks():
+        print(notebook.relative_to(ROOT))

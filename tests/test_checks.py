@@ -1,0 +1,66 @@
+"""Tests of utils._checks: the shared input checks."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from utils._checks import as_float_array, check_int
+
+
+@pytest.mark.parametrize(
+    "x,dtype",
+    [
+        (3, np.float64),
+        ([1, 2, 3], np.float64),
+        (np.arange(4, dtype=np.int8), np.float64),
+        (np.arange(4, dtype=np.uint8), np.float64),
+        (np.arange(4, dtype=np.int64), np.float64),
+        (2.5, np.float64),
+        (np.ones(3, dtype=np.float32), np.float32),  # floats keep their precision
+        (np.ones(3, dtype=np.float64), np.float64),
+    ],
+)
+def test_as_float_array_accepts_real_numbers(x, dtype):
+    out = as_float_array(x)
+    assert isinstance(out, np.ndarray)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, np.asarray(x, dtype=np.float64))
+
+
+def test_as_float_array_keeps_large_unsigned_values():
+    x = np.array([0, 255], dtype=np.uint8)
+    np.testing.assert_array_equal(as_float_array(x), [0.0, 255.0])  # no wrap-around
+    big = np.array([2**63], dtype=np.uint64)
+    assert as_float_array(big)[0] == float(2**63)
+
+
+@pytest.mark.parametrize(
+    "x",
+    ["1", b"1", None, True, np.bool_(False), np.array([True]), 1 + 0j, np.array([1j]),
+     ["a"], [1, "a"], object(), np.array(["1.0"]), np.array([1], dtype=object)],
+    ids=lambda v: type(v).__name__,
+)
+def test_as_float_array_refuses_non_real(x):
+    with pytest.raises(TypeError, match="weights must be a real number"):
+        as_float_array(x, name="weights")
+
+
+def test_check_int_accepts_ints_and_numpy_ints():
+    assert check_int(5, "n") == 5
+    out = check_int(np.int64(7), "n")
+    assert out == 7 and type(out) is int
+    assert check_int(3, "n", minimum=3, maximum=3) == 3  # bounds are inclusive
+    assert check_int(-10, "n") == -10  # no bounds, no limit
+
+
+@pytest.mark.parametrize("value", [True, False, 3.0, "3", None, np.float64(3), [3]])
+def test_check_int_type_errors(value):
+    with pytest.raises(TypeError, match="count must be an int"):
+        check_int(value, "count", minimum=0)
+
+
+def test_check_int_range_errors_say_the_bound():
+    with pytest.raises(ValueError, match="count must be >= 1, got 0"):
+        check_int(0, "count", minimum=1)
+    with pytest.raises(ValueError, match="count must be <= 9, got 10"):
+        check_int(10, "count", minimum=1, maximum=9)

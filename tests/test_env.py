@@ -1,0 +1,115 @@
+"""Tests of utils.env and of utils' promise that TensorFlow imports quietly after it."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from utils import env
+
+ROOT = Path(__file__).resolve().parents[1]
+TF_VARS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
+TF_SNIPPET = "tensorflow as tf; tf.constant(1.0) + 1"
+
+
+def test_torch_device_default(monkeypatch):
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert env.torch_device() == torch.device(expected)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert env.torch_device() == torch.device("cpu")
+
+
+def test_torch_device_uses_cuda_when_available(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert env.torch_device() == torch.device("cuda")
+    assert env.torch_device("cuda") == torch.device("cuda")
+    assert env.torch_device(prefer="cpu") == torch.device("cpu")
+
+
+@pytest.mark.parametrize("prefer", ["gpu", "CUDA", "", None, "mps"])
+def test_torch_device_bad_prefer(prefer):
+    with pytest.raises(ValueError, match="prefer must be 'cuda' or 'cpu'"):
+        env.torch_device(prefer)
+
+
+def test_library_versions():
+    found = env.library_versions(["numpy", "torch", "orange-no-such-package"])
+    assert found == {
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "orange-no-such-package": "missing",
+    }
+    assert list(env.library_versions()) == list(env.REPORTED)
+    assert env.library_versions(()) == {}
+
+
+def test_library_versions_refuses_a_single_str():
+    with pytest.raises(TypeError, match="not a single str"):
+        env.library_versions("numpy")
+
+
+def test_report(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    text = env.report()
+    lines = text.splitlines()
+    assert lines[0].startswith(f"Python {platform.python_version()}")
+    assert f"torch {torch.__version__}" in lines
+    assert f"numpy {np.__version__}" in lines
+    assert lines[-1] == "device: cpu (no CUDA GPU found)"
+    assert len(lines) == 2 + len(env.REPORTED)
+
+
+# --- TensorFlow stays quiet when utils is imported first -----------------------
+
+def _clean_env(**extra):
+    base = {k: v for k, v in os.environ.items() if k not in TF_VARS}  # this process imported utils
+    return {**base, "PYTHONPATH": str(ROOT), **extra}
+
+
+@pytest.fixture(scope="module")
+def tf_runs():
+    """Three fresh interpreters importing TensorFlow, started together (TF imports are slow)."""
+    pytest.importorskip("tensorflow")
+    runs = {
+        "utils first": (f"import utils, {TF_SNIPPET}", _clean_env()),
+        "variables by hand": (f"import {TF_SNIPPET}", _clean_env(TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")),
+        "neither": (f"import {TF_SNIPPET}", _clean_env()),
+    }
+    procs = {
+        name: subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=e, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for name, (code, e) in runs.items()
+    }
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        results[name] = err
+    return results
+
+
+def test_tensorflow_import_after_utils_writes_nothing_to_stderr(tf_runs):
+    assert tf_runs["utils first"] == ""
+
+
+def test_control_the_variables_are_what_silences_tensorflow(tf_runs):
+    # the same import with only the two variables set (no utils) is silent as well ...
+    assert tf_runs["variables by hand"] == ""
+    # ... and without them TensorFlow does write to stderr, so the check above can fail
+    assert tf_runs["neither"].strip() != ""
+
+
+def test_utils_sets_exactly_these_variables_without_overriding():
+    code = "import os, utils; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(),
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["2", "0"]
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(TF_CPP_MIN_LOG_LEVEL="3"),
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["3", "0"]  # a user's own setting wins

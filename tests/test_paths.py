@@ -1,0 +1,101 @@
+"""Tests of utils.paths.project_root and data_dir (list_files: tests/test_list_files.py)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from utils import paths
+
+# Independent of the code under test: this file is <root>/tests/test_paths.py.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fake_repo(base: Path) -> Path:
+    (base / "utils").mkdir(parents=True)
+    (base / "utils" / "__init__.py").write_text("")
+    (base / "_toc.yml").write_text("format: jb-book\n")
+    return base
+
+
+def test_root_markers_exist_in_this_repository():
+    assert (ROOT / "_toc.yml").is_file() and (ROOT / "utils" / "__init__.py").is_file()
+
+
+def test_default_is_the_repository_of_the_package(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the default must not depend on the working directory
+    assert paths.project_root() == ROOT
+
+
+def test_from_a_chapters_subfolder():
+    chapter = next(p for p in sorted((ROOT / "chapters").iterdir()) if p.is_dir())
+    assert paths.project_root(chapter) == ROOT
+    assert paths.project_root(str(chapter)) == ROOT
+    notebook = next(iter(sorted(chapter.glob("*.ipynb"))), None)
+    if notebook is not None:  # a file as start: its folder and above are searched
+        assert paths.project_root(notebook) == ROOT
+
+
+def test_relative_start_is_resolved(monkeypatch):
+    monkeypatch.chdir(ROOT / "chapters")
+    assert paths.project_root(".") == ROOT
+    assert paths.project_root("..") == ROOT
+
+
+def test_fake_repository(tmp_path):
+    root = _fake_repo(tmp_path / "course")
+    deep = root / "chapters" / "02_math" / "figures"
+    deep.mkdir(parents=True)
+    assert paths.project_root(deep) == root
+    assert paths.project_root(root) == root
+    # one marker alone does not make a root: the search goes on upwards
+    (root / "chapters" / "_toc.yml").write_text("")
+    (root / "chapters" / "02_math" / "utils").mkdir()
+    (root / "chapters" / "02_math" / "utils" / "__init__.py").write_text("")
+    assert paths.project_root(deep) == root
+
+
+def test_markers_must_be_files(tmp_path):
+    (tmp_path / "_toc.yml").mkdir()  # a folder named like the marker
+    (tmp_path / "utils" / "__init__.py").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError):
+        paths.project_root(tmp_path)
+
+
+def test_nested_repository_wins_over_outer(tmp_path):
+    outer = _fake_repo(tmp_path)
+    inner = _fake_repo(outer / "vendor" / "course")
+    assert paths.project_root(inner / "utils") == inner
+
+
+def test_outside_any_repository_names_the_markers(tmp_path):
+    assert not any((p / "_toc.yml").exists() for p in (tmp_path, *tmp_path.parents))
+    with pytest.raises(FileNotFoundError) as info:
+        paths.project_root(tmp_path)
+    message = str(info.value)
+    assert "_toc.yml" in message and "utils/__init__.py" in message
+    assert str(tmp_path.resolve()) in message
+
+
+@pytest.mark.parametrize("start", [3, b"/tmp", ["."], 1.5])
+def test_bad_type(start):
+    with pytest.raises(TypeError, match="start must be a str or Path"):
+        paths.project_root(start)
+
+
+def test_data_dir():
+    assert paths.data_dir() == ROOT / "data"
+    assert paths.data_dir().is_dir()
+
+
+def test_subprocess_from_a_chapter_folder():
+    chapter = next(p for p in sorted((ROOT / "chapters").iterdir()) if p.is_dir())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", "import utils.paths; print(utils.paths.project_root())"],
+        cwd=chapter, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert Path(done.stdout.strip()) == ROOT
