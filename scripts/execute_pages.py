@@ -4,7 +4,7 @@
     python scripts/execute_pages.py chapters/02_math/activations.ipynb
 
 For each notebook it (1) puts the canonical bootstrap cell (scripts/bootstrap_cell.py)
-first, (2) resets the kernelspec and drops editor metadata, (3) executes it top to bottom
+right after the title, (2) resets the kernelspec and drops editor metadata, (3) executes it top to bottom
 in its own folder with no timing metadata, and (4) writes it back only if the run
 succeeded, so a failing page never loses its stored outputs.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -33,13 +34,18 @@ CELL_KEYS_KEPT = {"tags"}
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Bootstrap cell first, plain kernelspec, no editor metadata."""
-    first = nb.cells[0] if nb.cells else None
-    if first is not None and first.cell_type == "code" and "COURSE_REPOSITORY" in first.source:
-        first.source = BOOTSTRAP
-    else:
-        nb.cells.insert(0, nbformat.v4.new_code_cell(BOOTSTRAP))
-    nb.cells[0].metadata = {"tags": ["hide-input"]}
+    """Title first, then the bootstrap cell; plain kernelspec; no editor metadata.
+
+    Idempotent, and it never reorders code cells, so a stored page can be normalised
+    without being executed again (``--no-execute``).
+    """
+    found = [c for c in nb.cells if c.cell_type == "code" and "COURSE_REPOSITORY" in c.source]
+    nb.cells = [c for c in nb.cells if c not in found]
+    bootstrap = found[0] if found else nbformat.v4.new_code_cell()  # keeps its execution count
+    bootstrap.source = BOOTSTRAP
+    bootstrap.metadata = {"tags": ["hide-input"]}
+    position = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0
+    nb.cells.insert(position, bootstrap)
     nb.metadata = {
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python"},
@@ -51,6 +57,29 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+#: Absolute locations of installed code, shortened in stored tracebacks (nbval does not
+#: compare tracebacks; they are for the reader, who has no use for this machine's paths).
+_INSTALL_PREFIX = re.compile(r"/[^\s:'\"\x1b]*?/(?:lib/python3\.\d+/site-packages|site-packages|lib/python3\.\d+)/")
+
+
+def shorten_tracebacks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip this machine's install and repository prefixes from error tracebacks."""
+    root = str(ROOT) + os.sep
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [_INSTALL_PREFIX.sub("", line).replace(root, "") for line in out["traceback"]]
+    return nb
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write next to the target, then replace it: a crash never leaves half a notebook."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False) as tmp:
+        nbformat.write(nb, tmp)
+    os.chmod(tmp.name, 0o644)  # a temporary file is created private; a page is not
+    os.replace(tmp.name, path)
+
+
 def execute(path: Path, timeout: int = 600) -> None:
     nb = normalise(nbformat.read(path, as_version=4))
     client = NotebookClient(
@@ -59,20 +88,24 @@ def execute(path: Path, timeout: int = 600) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
+        # Short tracebacks in stored outputs: the site shows the error a cell raises on
+        # purpose, not the library's (or this machine's) file paths.
+        extra_arguments=["--InteractiveShell.xmode=Minimal"],
     )
     client.execute()
-    # Write next to the target, then replace it: a crash never leaves half a notebook.
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False) as tmp:
-        nbformat.write(nb, tmp)
-    os.replace(tmp.name, path)
+    write(shorten_tracebacks(nb), path)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pages", nargs="*", type=Path, help="notebooks (default: all in _toc.yml)")
+    parser.add_argument("--no-execute", action="store_true", help="only normalise the stored notebooks")
     args = parser.parse_args(argv)
     pages = [p.resolve() for p in args.pages] or toc_notebooks()
     for page in pages:
+        if args.no_execute:
+            write(shorten_tracebacks(normalise(nbformat.read(page, as_version=4))), page)
+            continue
         print(f"executing {page.relative_to(ROOT)}", flush=True)
         execute(page)
     return 0

@@ -1,6 +1,7 @@
 """Fixtures shared by the test files."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ class Build:
 
 @pytest.fixture(scope="session")
 def built_book() -> Build:
-    """Build the book once per test session, exactly as README says (``-W -n --keep-going``)."""
+    """Build the book once per test session, from scratch, exactly as README says
+    (``-W -n --keep-going``): a stale ``_build`` could hide a warning or a missing file."""
+    shutil.rmtree(ROOT / "_build", ignore_errors=True)
     done = subprocess.run(
         [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,

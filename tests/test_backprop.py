@@ -1,7 +1,6 @@
 """Tests for utils.backprop: references are closed forms, PyTorch autograd and torch.nn.grad."""
 from __future__ import annotations
 
-import itertools
 
 import matplotlib
 

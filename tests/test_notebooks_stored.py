@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -31,7 +30,7 @@ def _text(output) -> str:
     if output.get("output_type") == "stream":
         return "".join(output.get("text", ""))
     if output.get("output_type") == "error":
-        return output.get("ename", "") + ": " + output.get("evalue", "")
+        return "\n".join([output.get("ename", "") + ": " + output.get("evalue", ""), *output.get("traceback", [])])
     data = output.get("data", {})
     return "".join(data.get("text/plain", "")) + "".join(data.get("text/html", ""))
 

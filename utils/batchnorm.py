@@ -265,21 +265,10 @@ def layer_input_statistics(model, x) -> list[dict[str, np.ndarray]]:
     is restored afterwards), on the device of its parameters. Returns one dict per BN layer,
     in order, with float64 arrays ``mean``, ``var`` (biased) and ``var_unbiased``.
     """
-    import torch
+    from .diagnostics import capture_module_inputs
 
     layers = _bn_layers(model)
-    x = _as_input_tensor(x, model)
-    seen: list = []
-    hooks = [layer.register_forward_hook(lambda m, inp, out: seen.append(inp[0].detach())) for layer in layers]
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.train(was_training)
+    seen = capture_module_inputs(model, _as_input_tensor(x, model), layers)
     stats = []
     for inp in seen:
         mean, var, var_unbiased = batch_statistics(inp.cpu().double().numpy())

@@ -40,6 +40,38 @@ def layer_gradient_norms(model, x, y) -> list[float]:
             p.grad = g
 
 
+def capture_module_inputs(model, x, modules) -> list:
+    """Run ``model`` once on ``x`` in eval mode without gradients and return, for each of
+    ``modules`` (in order), the tensor it received as input.
+
+    The model's training flag is restored and no hook is left behind, even on error.
+    Used by :func:`dead_unit_fraction` and ``utils.batchnorm.layer_input_statistics``.
+    """
+    import torch
+
+    modules = list(modules)
+    if not modules:
+        raise ValueError("modules must name at least one module of the model")
+    seen: dict[int, torch.Tensor] = {}
+    hooks = [
+        m.register_forward_hook(lambda mod, inp, out, i=i: seen.__setitem__(i, inp[0].detach()))
+        for i, m in enumerate(modules)
+    ]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    missing = [i for i in range(len(modules)) if i not in seen]
+    if missing:
+        raise ValueError(f"modules {missing} (by position) were not called by the model's forward pass")
+    return [seen[i] for i in range(len(modules))]
+
+
 def dead_unit_fraction(model, x, kinds=("ReLU", "LeakyReLU")) -> list[float]:
     """For every activation module whose class name is in ``kinds``, the fraction of its
     units whose input (pre-activation) is ≤ 0 for *every* sample of ``x``.
@@ -54,18 +86,5 @@ def dead_unit_fraction(model, x, kinds=("ReLU", "LeakyReLU")) -> list[float]:
     modules = [m for m in model.modules() if type(m).__name__ in kinds]
     if not modules:
         raise ValueError(f"the model has no activation module of kind {', '.join(kinds)}")
-    maxima: dict[int, torch.Tensor] = {}
-    hooks = [
-        m.register_forward_hook(lambda mod, inp, out, i=i: maxima.__setitem__(i, inp[0].amax(dim=0)))
-        for i, m in enumerate(modules)
-    ]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
-    return [float((maxima[i] <= 0).float().mean()) for i in range(len(modules))]
+    inputs = capture_module_inputs(model, x, modules)
+    return [float((inp.amax(dim=0) <= 0).float().mean()) for inp in inputs]

@@ -79,11 +79,13 @@ def evaluate(model, x, y, device=None, batch_size: int = 4096) -> float:
     was_training = model.training
     model.eval()
     correct = 0
-    with torch.no_grad():
-        for start in range(0, len(x), batch_size):
-            logits = model(x[start:start + batch_size].to(device))
-            correct += (logits.argmax(1).cpu() == y[start:start + batch_size]).sum().item()
-    model.train(was_training)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(x), batch_size):
+                logits = model(x[start:start + batch_size].to(device))
+                correct += (logits.argmax(1).cpu() == y[start:start + batch_size]).sum().item()
+    finally:
+        model.train(was_training)
     return correct / max(len(x), 1)
 
 

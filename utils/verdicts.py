@@ -35,7 +35,7 @@ class Verdict:
 
 def judge(condition: bool, *, holds: str = "holds", otherwise: str = "wrong") -> str:
     """Pick the verdict text from a measured boolean (numpy booleans accepted)."""
-    if not hasattr(condition, "__bool__") or isinstance(condition, (str, bytes)):
+    if condition is None or not hasattr(condition, "__bool__") or isinstance(condition, (str, bytes)):
         raise TypeError(f"condition must be a boolean, got {type(condition).__name__}")
     return holds if bool(condition) else otherwise
 

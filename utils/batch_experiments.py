@@ -1,0 +1,679 @@
+"""Experiments on the batch size: gradient noise, throughput, time to a target accuracy.
+
+Taught on: "Batch size (batch_size 的使用)".
+
+Everything here measures what the batch size changes when a small classifier is trained
+with :func:`utils.training.fit`:
+
+- how close a mini-batch gradient is to the full-batch gradient (cosine similarity) and
+  how its variance falls with the batch size (:func:`gradient_noise`);
+- how many samples per second a training step processes (:func:`throughput`);
+- how many epochs, steps and seconds it takes to reach a target accuracy
+  (:func:`time_to_accuracy`), and what accuracy and sharpness training ends with
+  (:func:`final_accuracy_sweep`, :func:`top_hessian_eigenvalue`);
+- full-batch Rprop (:func:`rprop_full_batch`);
+- the error surface of a linear neuron under the mean squared error, a paraboloid whose
+  level sets are ellipses (:func:`quadratic_surface`, :func:`linear_sgd_path`).
+
+Functions that train take a ``model_factory`` (no arguments, returns a fresh
+``torch.nn.Module``; the torch seed is set just before it is called, so the initial
+weights depend only on ``seed``) and an ``optimizer_factory(params, batch_size)`` that
+returns a ``torch.optim.Optimizer`` (so the learning rate may depend on the batch size).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ._checks import as_float_array, check_int
+from .timing import measure
+from .training import History, evaluate, fit
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_batch_sizes(batch_sizes, n: int, name: str = "batch_sizes") -> tuple[int, ...]:
+    if isinstance(batch_sizes, (str, bytes)) or not isinstance(batch_sizes, Sequence):
+        raise TypeError(f"{name} must be a sequence of ints, got {type(batch_sizes).__name__}")
+    sizes = tuple(check_int(b, f"each of {name}", minimum=1, maximum=n) for b in batch_sizes)
+    if not sizes:
+        raise ValueError(f"{name} must hold at least one batch size")
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"{name} must not repeat a batch size, got {list(sizes)}")
+    return sizes
+
+
+def _as_xy(x, y):
+    """(x, y) as float32 / int64 CPU tensors of the same length."""
+    import torch
+
+    def tensor(a, dtype, name):
+        if isinstance(a, torch.Tensor):
+            return a.detach().cpu().to(dtype)
+        if isinstance(a, np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
+        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(a).__name__}")
+
+    x, y = tensor(x, torch.float32, "x"), tensor(y, torch.int64, "y")
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D (samples, features), got shape {tuple(x.shape)}")
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"y must be 1-D with one label per row of x ({len(x)}), got shape {tuple(y.shape)}")
+    if len(x) == 0:
+        raise ValueError("x must hold at least one sample")
+    return x, y
+
+
+def _check_model(model, *, per_sample: bool = False):
+    import torch.nn as nn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(True for _ in model.parameters()):
+        raise ValueError("model has no parameters")
+    if per_sample:
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) or (isinstance(m, nn.Dropout) and m.p > 0):
+                raise ValueError(
+                    "per-sample gradients need layers that treat every sample alone and "
+                    f"deterministically; the model has a {type(m).__name__} layer"
+                )
+    return model
+
+
+def _check_data(data):
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        if not hasattr(data, name):
+            raise TypeError(
+                f"data must have x_train, y_train, x_test and y_test (e.g. utils.datasets.Split); "
+                f"{type(data).__name__} has no {name}"
+            )
+    return data
+
+
+def _check_callable(fn, name: str):
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    return fn
+
+
+def _check_fraction(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in (0, 1], got {type(value).__name__}")
+    if not 0.0 < float(value) <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {value}")
+    return float(value)
+
+
+# ------------------------------------------------------------------ gradients
+
+
+def _double_copy(model):
+    """A float64 copy of ``model`` on the same device, with gradients cleared."""
+    import torch
+
+    device = next(model.parameters()).device
+    twin = copy.deepcopy(model).to(device=device, dtype=torch.float64)
+    for p in twin.parameters():
+        p.grad = None
+    return twin, device
+
+
+def full_gradient(model, x, y) -> np.ndarray:
+    """The gradient of the mean cross-entropy over all of ``(x, y)``, flattened over
+    every parameter in ``model.parameters()`` order, computed in float64.
+
+    ``model`` itself is not changed (a float64 copy does the work).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    _check_model(model)
+    x, y = _as_xy(x, y)
+    twin, device = _double_copy(model)
+    loss = F.cross_entropy(twin(x.to(device, torch.float64)), y.to(device))
+    loss.backward()
+    return np.concatenate([p.grad.detach().cpu().numpy().ravel() for p in twin.parameters()])
+
+
+def per_sample_gradients(model, x, y, chunk_size: int = 256) -> np.ndarray:
+    """One flattened cross-entropy gradient per sample: an array of shape
+    ``(len(x), number of parameters)`` in float64 (``torch.func.vmap`` over
+    ``torch.func.grad``).
+
+    Their mean is :func:`full_gradient`. The model must not contain BatchNorm or
+    active Dropout (a per-sample gradient is not defined for them).
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call, grad, vmap
+
+    _check_model(model, per_sample=True)
+    x, y = _as_xy(x, y)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    twin, device = _double_copy(model)
+    params = {k: v.detach() for k, v in twin.named_parameters()}
+
+    def loss_one(p, xi, yi):
+        logits = functional_call(twin, p, (xi.unsqueeze(0),))
+        return F.cross_entropy(logits, yi.unsqueeze(0))
+
+    per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0), chunk_size=chunk_size)
+    g = per_sample(params, x.to(device, torch.float64), y.to(device))
+    n = len(x)
+    return torch.cat([g[k].reshape(n, -1) for k in params], dim=1).detach().cpu().numpy()
+
+
+@dataclass(frozen=True)
+class GradientNoise:
+    """What :func:`gradient_noise` measured, one entry per batch size.
+
+    ``cosine``: mean cosine similarity between a mini-batch gradient and the full-batch
+    gradient (``cosine_std`` its spread over the sampled batches); ``variance``: mean
+    squared distance ``‖g_B − g‖²`` (the trace of the mini-batch gradient's covariance);
+    ``predicted_variance``: the closed form ``tr(Σ)/B · (N − B)/(N − 1)`` for batches
+    drawn without replacement, with Σ the covariance of the per-sample gradients.
+    """
+
+    batch_sizes: tuple[int, ...]
+    cosine: np.ndarray
+    cosine_std: np.ndarray
+    variance: np.ndarray
+    predicted_variance: np.ndarray
+    full_gradient_norm: float
+    n: int
+
+    def slope(self, max_batch: int | None = None) -> float:
+        """Log-log slope of the measured variance against the batch size, fitted over
+        the batch sizes ≤ ``max_batch`` (default: all below the full set, whose variance is 0)."""
+        b = np.asarray(self.batch_sizes, dtype=float)
+        keep = (self.variance > 0) & (b < self.n)
+        if max_batch is not None:
+            keep &= b <= check_int(max_batch, "max_batch", minimum=1)
+        return loglog_slope(b[keep], self.variance[keep])
+
+
+def gradient_noise(model, x, y, batch_sizes, n_batches: int = 100, seed: int = 0) -> GradientNoise:
+    """Compare mini-batch gradients with the full-batch gradient of ``model`` on ``(x, y)``.
+
+    For each batch size B, ``n_batches`` batches are drawn without replacement (as one
+    epoch's mini-batches are) with ``numpy.random.default_rng(seed)``; each batch's
+    gradient is the mean of its samples' per-sample gradients
+    (:func:`per_sample_gradients`).
+    """
+    G = per_sample_gradients(model, x, y)
+    n = G.shape[0]
+    sizes = _check_batch_sizes(batch_sizes, n)
+    n_batches = check_int(n_batches, "n_batches", minimum=2)
+    seed = check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    g = G.mean(axis=0)
+    g_norm = float(np.linalg.norm(g))
+    if g_norm == 0.0:
+        raise ValueError("the full-batch gradient is zero: cosine similarities are undefined")
+    trace_sigma = float(((G - g) ** 2).sum(axis=1).mean())  # tr of the population covariance
+    cos_mean, cos_std, var, pred = [], [], [], []
+    for b in sizes:
+        if b == n:  # every "batch" is the whole set: exactly the full gradient
+            cos, dist = np.ones(n_batches), np.zeros(n_batches)
+        else:
+            picks = np.stack([rng.choice(n, size=b, replace=False) for _ in range(n_batches)])
+            if b < 16:  # small batches: gathering their rows is cheapest
+                gb = G[picks].mean(axis=1)
+            else:  # larger ones: one product with a selection matrix (weights 1/B) is faster
+                select = np.zeros((n_batches, n))
+                np.put_along_axis(select, picks, 1.0 / b, axis=1)
+                gb = select @ G
+            cos = (gb @ g) / (np.linalg.norm(gb, axis=1) * g_norm)
+            dist = ((gb - g) ** 2).sum(axis=1)
+        cos_mean.append(cos.mean())
+        cos_std.append(cos.std())
+        var.append(dist.mean())
+        pred.append(trace_sigma / b * ((n - b) / (n - 1) if n > 1 else 0.0))
+    return GradientNoise(sizes, np.array(cos_mean), np.array(cos_std), np.array(var), np.array(pred), g_norm, n)
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of ``log y`` against ``log x`` (the exponent of a power law)."""
+    x = as_float_array(x, "x").ravel()
+    y = as_float_array(y, "y").ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    if x.size < 2:
+        raise ValueError(f"need at least 2 points to fit a slope, got {x.size}")
+    if np.any(x <= 0) or np.any(y <= 0) or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be positive and finite for a log-log fit")
+    lx, ly = np.log(x), np.log(y)
+    if np.ptp(lx) == 0:
+        raise ValueError("x must hold at least two different values")
+    lx0 = lx - lx.mean()
+    return float((lx0 @ (ly - ly.mean())) / (lx0 @ lx0))
+
+
+def top_hessian_eigenvalue(model, x, y, iterations: int = 30, seed: int = 0) -> float:
+    """The largest-magnitude eigenvalue of the Hessian of the mean cross-entropy on
+    ``(x, y)`` with respect to all parameters: the *sharpness* of the point ``model``
+    sits at (Keskar et al. 2017). Power iteration with Hessian-vector products (double
+    backward) in float64, started from a random vector seeded by ``seed``; returns the
+    Rayleigh quotient of the last iterate.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    _check_model(model)
+    x, y = _as_xy(x, y)
+    iterations = check_int(iterations, "iterations", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    twin, device = _double_copy(model)
+    params = [p for p in twin.parameters() if p.requires_grad]
+    loss = F.cross_entropy(twin(x.to(device, torch.float64)), y.to(device))
+    grads = torch.autograd.grad(loss, params, create_graph=True)
+    flat_grad = torch.cat([g.reshape(-1) for g in grads])
+    gen = torch.Generator().manual_seed(seed)
+    v = torch.randn(flat_grad.numel(), generator=gen, dtype=torch.float64).to(device)
+    v /= v.norm()
+    value = 0.0
+    for _ in range(iterations):
+        hv = torch.autograd.grad(flat_grad @ v, params, retain_graph=True)
+        hv = torch.cat([h.reshape(-1) for h in hv])
+        value = float(v @ hv)
+        norm = hv.norm()
+        if norm == 0:
+            return 0.0
+        v = hv / norm
+    return value
+
+
+# ------------------------------------------------------------------ throughput
+
+
+def throughput(
+    model_factory: Callable,
+    x,
+    y,
+    batch_sizes,
+    *,
+    optimizer_factory: Callable | None = None,
+    min_samples: int = 256,
+    min_steps: int = 5,
+    repeats: int = 3,
+    seed: int = 0,
+    device=None,
+) -> dict[int, float]:
+    """Training throughput in samples per second for each batch size.
+
+    One step is what :func:`utils.training.fit` does per batch: index the batch, move it
+    to ``device``, forward, cross-entropy, backward, optimizer step, read the loss. Each
+    batch size is timed with :func:`utils.timing.measure` (best of ``repeats`` runs of
+    ``max(min_steps, ceil(min_samples / B))`` steps) after two warm-up steps. The default
+    optimizer is plain SGD with a tiny learning rate. Timings vary with the machine and
+    its load: print them only in cells whose output is not checked.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    _check_callable(model_factory, "model_factory")
+    x, y = _as_xy(x, y)
+    n = len(x)
+    sizes = _check_batch_sizes(batch_sizes, n)
+    min_samples = check_int(min_samples, "min_samples", minimum=1)
+    min_steps = check_int(min_steps, "min_steps", minimum=1)
+    repeats = check_int(repeats, "repeats", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    if optimizer_factory is None:
+        def optimizer_factory(params, batch_size):
+            return torch.optim.SGD(params, lr=1e-4)
+    _check_callable(optimizer_factory, "optimizer_factory")
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    result = {}
+    for b in sizes:
+        torch.manual_seed(seed)
+        model = _check_model(model_factory()).to(device)
+        model.train()
+        optimizer = optimizer_factory(model.parameters(), b)
+        batches = [order[i:i + b] for i in range(0, n - b + 1, b)]  # full batches only
+        position = [0]
+
+        def step():
+            idx = batches[position[0] % len(batches)]
+            position[0] += 1
+            xb, yb = x[idx].to(device), y[idx].to(device)
+            loss = F.cross_entropy(model(xb), yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+
+        for _ in range(2):
+            step()
+        steps = max(min_steps, math.ceil(min_samples / b))
+        seconds = measure(step, repeat=repeats, number=steps)
+        result[b] = b / seconds
+    return result
+
+
+# ------------------------------------------------------------------ training runs
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run and what it reached.
+
+    ``history`` is :func:`utils.training.fit`'s record; ``target`` the test accuracy the
+    run stopped at (None: it ran all ``epochs_cap`` epochs); ``model`` the trained model.
+    """
+
+    label: str
+    batch_size: int
+    epochs_cap: int
+    target: float | None
+    history: History
+    model: object = field(repr=False, compare=False, default=None)
+
+    def _index(self) -> int | None:
+        if self.target is None:
+            return None
+        epoch = self.history.first_epoch_reaching(self.target)
+        return None if epoch is None else self.history.epoch.index(epoch)
+
+    @property
+    def reached(self) -> bool:
+        """True when the run reached ``target``."""
+        return self._index() is not None
+
+    @property
+    def epochs_to_target(self) -> int | None:
+        """The first epoch at which the test accuracy was ≥ ``target`` (None if never)."""
+        i = self._index()
+        return None if i is None else self.history.epoch[i]
+
+    @property
+    def steps_to_target(self) -> int | None:
+        """Optimizer steps taken up to that epoch (None if never)."""
+        i = self._index()
+        return None if i is None else self.history.steps[i]
+
+    @property
+    def seconds_to_target(self) -> float:
+        """Training seconds (evaluation excluded) up to that epoch; ``inf`` if never."""
+        i = self._index()
+        return math.inf if i is None else self.history.seconds[i]
+
+    @property
+    def final_test_accuracy(self) -> float:
+        """Test accuracy after the last completed epoch (``nan`` if none completed)."""
+        return self.history.test_accuracy[-1] if self.history.test_accuracy else math.nan
+
+    @property
+    def epochs_run(self) -> int:
+        """Completed epochs."""
+        return self.history.epoch[-1] if self.history.epoch else 0
+
+    @property
+    def diverged(self) -> bool:
+        """True when the loss became non-finite or huge (``History.diverged``)."""
+        return self.history.diverged
+
+
+def epochs_cap(batch_size: int, n: int, max_epochs: int, max_steps: int | None = None) -> int:
+    """Epoch budget for one batch size: ``max_epochs``, lowered so that the run takes at
+    most ``max_steps`` optimizer steps (``ceil(n / batch_size)`` per epoch), but at
+    least one epoch."""
+    n = check_int(n, "n", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
+    if max_steps is None:
+        return max_epochs
+    max_steps = check_int(max_steps, "max_steps", minimum=1)
+    per_epoch = math.ceil(n / batch_size)
+    return max(1, min(max_epochs, max_steps // per_epoch))
+
+
+def scaled_lr(base_lr: float, base_batch: int, batch_size: int, rule: str = "linear") -> float:
+    """Learning rate for ``batch_size`` from one tuned at ``base_batch``: ``"linear"``
+    (lr ∝ B, Goyal et al. 2017) or ``"sqrt"`` (lr ∝ √B)."""
+    if isinstance(base_lr, bool) or not isinstance(base_lr, numbers.Real) or not base_lr > 0:
+        raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")
+    base_batch = check_int(base_batch, "base_batch", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if rule == "linear":
+        return float(base_lr) * batch_size / base_batch
+    if rule == "sqrt":
+        return float(base_lr) * math.sqrt(batch_size / base_batch)
+    raise ValueError(f"rule must be 'linear' or 'sqrt', got {rule!r}")
+
+
+def train_run(
+    model_factory: Callable,
+    optimizer_factory: Callable,
+    data,
+    batch_size: int,
+    *,
+    epochs: int,
+    target: float | None = None,
+    seed: int = 0,
+    device=None,
+    label: str = "",
+    use_test: bool = True,
+) -> Run:
+    """Seed torch with ``seed``, build the model and its optimizer, and train with
+    :func:`utils.training.fit` (data order fixed by ``seed``) for at most ``epochs``
+    epochs, stopping early at ``target`` accuracy. With ``use_test=False`` the test set
+    is not passed to ``fit``: the target then applies to the epoch's running training
+    accuracy."""
+    import torch
+
+    _check_callable(model_factory, "model_factory")
+    _check_callable(optimizer_factory, "optimizer_factory")
+    _check_data(data)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    n = len(data.x_train)
+    batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    if target is not None:
+        target = _check_fraction(target, "target")
+    torch.manual_seed(seed)
+    model = _check_model(model_factory())
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    model.to(device)
+    optimizer = optimizer_factory(model.parameters(), batch_size)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer_factory must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    test = dict(x_test=data.x_test, y_test=data.y_test) if use_test else {}
+    history = fit(model, data.x_train, data.y_train, optimizer=optimizer, batch_size=batch_size,
+                  epochs=epochs, target_accuracy=target, seed=seed, device=device, progress=False, **test)
+    return Run(label, batch_size, epochs, target, history, model)
+
+
+def time_to_accuracy(
+    model_factory: Callable,
+    optimizer_factory: Callable,
+    data,
+    batch_sizes,
+    *,
+    target: float,
+    max_epochs: int = 200,
+    max_steps: int | None = None,
+    seed: int = 0,
+    device=None,
+    label: str = "",
+) -> list[Run]:
+    """For each batch size, train a fresh model (same seed, same initial weights) until
+    the test accuracy reaches ``target`` or the epoch budget (:func:`epochs_cap`) is
+    spent. Returns one :class:`Run` per batch size, in order."""
+    _check_data(data)
+    n = len(data.x_train)
+    sizes = _check_batch_sizes(batch_sizes, n)
+    target = _check_fraction(target, "target")
+    max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
+    return [
+        train_run(model_factory, optimizer_factory, data, b, epochs=epochs_cap(b, n, max_epochs, max_steps),
+                  target=target, seed=seed, device=device, label=label)
+        for b in sizes
+    ]
+
+
+def rprop_full_batch(model_factory: Callable, data, *, epochs: int, seed: int = 0, device=None,
+                     batch_size: int | None = None, **rprop_options) -> Run:
+    """Train with ``torch.optim.Rprop`` (Riedmiller & Braun 1993): every weight moves by
+    its own step size, which grows while the sign of its gradient stays and shrinks when
+    it flips. By default the batch is the whole training set (one step per epoch), the
+    setting Rprop was made for; pass ``batch_size`` to try it on mini-batches."""
+    import torch
+
+    _check_data(data)
+    b = len(data.x_train) if batch_size is None else batch_size
+
+    def factory(params, _):
+        return torch.optim.Rprop(params, **rprop_options)
+
+    name = "Rprop, full batch" if batch_size is None else f"Rprop, B={b}"
+    return train_run(model_factory, factory, data, b, epochs=epochs, seed=seed, device=device, label=name)
+
+
+def final_accuracy_sweep(
+    model_factory: Callable,
+    optimizer_factory: Callable,
+    data,
+    batch_sizes,
+    seeds: Sequence[int],
+    *,
+    max_epochs: int,
+    train_target: float = 1.0,
+    sharpness_iterations: int = 30,
+    device=None,
+) -> list[dict]:
+    """Train every batch size with every seed until the running training accuracy of an
+    epoch reaches ``train_target`` (or ``max_epochs``), then measure the test accuracy and
+    the sharpness (:func:`top_hessian_eigenvalue` on the training set).
+
+    Returns one dict per run: batch_size, seed, epochs, steps, train_accuracy (of the
+    final model), test_accuracy, sharpness.
+    """
+    _check_data(data)
+    n = len(data.x_train)
+    sizes = _check_batch_sizes(batch_sizes, n)
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
+        raise TypeError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
+    seeds = [check_int(s, "each seed", minimum=0) for s in seeds]
+    train_target = _check_fraction(train_target, "train_target")
+    rows = []
+    for b in sizes:
+        for s in seeds:
+            run = train_run(model_factory, optimizer_factory, data, b, epochs=max_epochs, target=train_target,
+                            seed=s, device=device, use_test=False)
+            model = run.model
+            rows.append(dict(
+                batch_size=b,
+                seed=s,
+                epochs=run.epochs_run,
+                steps=run.history.steps[-1] if run.history.steps else 0,
+                train_accuracy=evaluate(model, data.x_train, data.y_train),
+                test_accuracy=evaluate(model, data.x_test, data.y_test),
+                sharpness=top_hessian_eigenvalue(model, data.x_train, data.y_train,
+                                                 iterations=sharpness_iterations, seed=s),
+            ))
+    return rows
+
+
+# ------------------------------------------------------- linear neuron, MSE surface
+
+
+@dataclass(frozen=True)
+class QuadraticSurface:
+    """The MSE loss ``L(w) = ‖X w − y‖² / (2n)`` of a linear neuron (no bias).
+
+    ``hessian = XᵀX / n``; ``eigenvalues`` ascending with unit ``eigenvectors`` as
+    columns; ``w_star`` the least-squares minimiser and ``min_loss`` = L(w_star).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    w_star: np.ndarray
+    hessian: np.ndarray
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    min_loss: float
+
+    def loss(self, w) -> np.ndarray:
+        """L at ``w`` of shape (d,) or (..., d), computed from the data directly."""
+        w = as_float_array(w, "w")
+        d = self.x.shape[1]
+        if w.shape[-1:] != (d,):
+            raise ValueError(f"w must end with a dimension of size {d}, got shape {w.shape}")
+        residual = w @ self.x.T - self.y  # (..., n)
+        return (residual ** 2).sum(axis=-1) / (2 * len(self.y))
+
+    def semi_axes(self, level: float) -> np.ndarray:
+        """Half-lengths of the level set ``L = min_loss + level`` along each eigenvector:
+        ``sqrt(2 level / λ_i)`` (ascending eigenvalues → descending axes)."""
+        if isinstance(level, bool) or not isinstance(level, numbers.Real) or not level > 0:
+            raise ValueError(f"level must be a positive number, got {level!r}")
+        return np.sqrt(2.0 * float(level) / self.eigenvalues)
+
+    def ellipse(self, level: float, n_points: int = 200) -> np.ndarray:
+        """``n_points`` points (n_points, 2) on the level set ``L = min_loss + level`` of a
+        2-weight neuron: an ellipse centred at ``w_star``."""
+        if self.x.shape[1] != 2:
+            raise ValueError(f"ellipse needs exactly 2 weights, the surface has {self.x.shape[1]}")
+        n_points = check_int(n_points, "n_points", minimum=3)
+        a = self.semi_axes(level)
+        t = np.linspace(0.0, 2 * np.pi, n_points)
+        coords = np.stack([a[0] * np.cos(t), a[1] * np.sin(t)], axis=1)
+        return self.w_star + coords @ self.eigenvectors.T
+
+
+def quadratic_surface(x, y) -> QuadraticSurface:
+    """Build the :class:`QuadraticSurface` of a linear neuron ``ŷ = x · w`` on ``(x, y)``;
+    ``x`` is (n, d) with full column rank, ``y`` is (n,)."""
+    x = as_float_array(x, "x")
+    y = as_float_array(y, "y")
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"x must be (n, d) and y (n,), got shapes {x.shape} and {y.shape}")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise ValueError("x must have full column rank (otherwise the minimum is a valley, not a point)")
+    n = len(y)
+    hessian = x.T @ x / n
+    eigenvalues, eigenvectors = np.linalg.eigh(hessian)
+    w_star = np.linalg.solve(hessian, x.T @ y / n)
+    surface = QuadraticSurface(x.copy(), y.copy(), w_star, hessian, eigenvalues, eigenvectors, 0.0)
+    return QuadraticSurface(x.copy(), y.copy(), w_star, hessian, eigenvalues, eigenvectors,
+                            float(surface.loss(w_star)))
+
+
+def linear_sgd_path(surface: QuadraticSurface, w0, *, lr: float, batch_size: int, steps: int,
+                    seed: int = 0) -> np.ndarray:
+    """Weights visited by mini-batch gradient descent on ``surface``'s MSE loss, starting at
+    ``w0``: an array (steps + 1, d). Batches are drawn epoch by epoch from a shuffled
+    order (``numpy.random.default_rng(seed)``); ``batch_size = n`` is full-batch descent."""
+    if not isinstance(surface, QuadraticSurface):
+        raise TypeError(f"surface must be a QuadraticSurface, got {type(surface).__name__}")
+    w = as_float_array(w0, "w0").astype(float).copy()
+    d = surface.x.shape[1]
+    if w.shape != (d,):
+        raise ValueError(f"w0 must have shape ({d},), got {w.shape}")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    n = len(surface.y)
+    batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n)
+    steps = check_int(steps, "steps", minimum=0)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    path = [w.copy()]
+    order, position = rng.permutation(n), 0
+    for _ in range(steps):
+        if position + batch_size > n:
+            order, position = rng.permutation(n), 0
+        idx = order[position:position + batch_size]
+        position += batch_size
+        xb, yb = surface.x[idx], surface.y[idx]
+        w = w - lr * xb.T @ (xb @ w - yb) / batch_size
+        path.append(w.copy())
+    return np.array(path)
