@@ -459,10 +459,6 @@ def srcnn_patches(image, *, image_size: int = 33, label_size: int = 21, stride: 
     label_image = image[:h, :w]
     small = ndimage.zoom(label_image, 1.0 / scale, order=3, prefilter=False)
     input_image = ndimage.zoom(small, scale, order=3, prefilter=False)[:h, :w]
-    pad = (image_size - label_size) // 2
-    data, label = [], []
-    for x in range(0, h - image_size + 1, stride):
-        for y in range(0, w - image_size + 1, stride):
-            data.append(input_image[x:x + image_size, y:y + image_size])
-            label.append(label_image[x + pad:x + pad + label_size, y + pad:y + pad + label_size])
-    return (np.asarray(data, dtype=np.float32)[..., None], np.asarray(label, dtype=np.float32)[..., None])
+    from .sr_data import extract_patches
+
+    return extract_patches(input_image, label_image, image_size, label_size, stride)
