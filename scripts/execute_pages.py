@@ -48,7 +48,7 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.cells.insert(position, bootstrap)
     nb.metadata = {
         "kernelspec": KERNELSPEC,
-        "language_info": {"name": "python"},
+        "language_info": nb.metadata.get("language_info", {"name": "python"}),
     }
     for cell in nb.cells:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in CELL_KEYS_KEPT}

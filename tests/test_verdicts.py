@@ -82,11 +82,24 @@ def test_format_verdicts_wraps_and_numbers(width):
         # no word lost or split: the claim, verdict and evidence come back word for word
         words = block.split()
         assert words[0] == f"{i}."
-        expected = v.claim.split() + ["verdict:"] + v.verdict.upper().split() + v.evidence.split()
+        keyword = max((k for k in VERDICTS if v.verdict.startswith(k)), key=len)
+        expected = (v.claim.split() + ["verdict:"] + (keyword.upper() + v.verdict[len(keyword):]).split()
+                    + v.evidence.split())
         assert words[1:] == expected
-    assert "VERDICT" not in text and "verdict: HOLDS ONLY WHEN: TESTED" in format_verdicts(verdicts, 200)
+    assert "VERDICT" not in text and "verdict: HOLDS ONLY WHEN: tested" in format_verdicts(verdicts, 200)
     assert len(blocks[1].splitlines()) > 3  # the long claim and evidence really are wrapped
     assert format_verdicts(verdicts, width=width) == text  # stable
+
+
+def test_only_the_verdict_keyword_is_upper_cased():
+    text = format_verdicts([Verdict("c", "holds only when x > 0 for ReLU", "e"), Verdict("c", "wrong", "e")])
+    assert "verdict: HOLDS ONLY WHEN x > 0 for ReLU" in text and "verdict: WRONG" in text
+    assert format_verdicts([Verdict("c", "holds: as sufficient conditions", "e")]).count("HOLDS: as") == 1
+
+
+def test_default_width_fits_the_site():
+    long = Verdict("claim " * 30, "holds", "evidence " * 30)
+    assert max(len(line) for line in format_verdicts([long]).splitlines()) <= 76
 
 
 def test_format_verdicts_accepts_any_iterable():

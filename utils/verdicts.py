@@ -40,8 +40,15 @@ def judge(condition: bool, *, holds: str = "holds", otherwise: str = "wrong") ->
     return holds if bool(condition) else otherwise
 
 
-def format_verdicts(verdicts, width: int = 88) -> str:
-    """A plain-text table of verdicts, wrapped to ``width`` columns, stable from run to run."""
+def _shout_keyword(verdict: str) -> str:
+    """Upper-case the verdict's keyword ("holds only when" → "HOLDS ONLY WHEN"), not the rest."""
+    keyword = max((k for k in VERDICTS if verdict.startswith(k)), key=len)
+    return keyword.upper() + verdict[len(keyword):]
+
+
+def format_verdicts(verdicts, width: int = 76) -> str:
+    """A plain-text table of verdicts, wrapped to ``width`` columns (76 fits the site's
+    code boxes), stable from run to run. The verdict keyword is upper-cased."""
     verdicts = list(verdicts)
     if not verdicts:
         raise ValueError("format_verdicts needs at least one Verdict")
@@ -53,7 +60,7 @@ def format_verdicts(verdicts, width: int = 88) -> str:
     blocks = []
     for i, v in enumerate(verdicts, start=1):
         head = textwrap.fill(f"{i}. {v.claim}", width, subsequent_indent="   ")
-        verdict = textwrap.fill(f"verdict: {v.verdict.upper()}", width, initial_indent="   ", subsequent_indent="   ")
+        verdict = textwrap.fill(f"verdict: {_shout_keyword(v.verdict)}", width, initial_indent="   ", subsequent_indent="   ")
         evidence = textwrap.fill(v.evidence, width, initial_indent="   ", subsequent_indent="   ")
         blocks.append("\n".join([head, verdict, evidence]))
     return "\n\n".join(blocks)
