@@ -18,7 +18,7 @@ IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 
 #: Text that changes from machine to machine or run to run.
 MACHINE_SPECIFIC = re.compile(
-    r"(/tmp/|/root/|/home/|/work/|/usr/lib/|/usr/local/|site-packages|\\Users\\|"
+    r"(/tmp/|/root/|/home/|/work/|/usr/lib/|/usr/local/|site-packages|"
     r"0x[0-9a-fA-F]{6,}|ipykernel_\d+)"
 )
 ALLOWED_CELL_METADATA = {"tags"}
