@@ -58,15 +58,15 @@ def main(argv=None) -> int:
     pages = [p.resolve() for p in args.pages] or toc_notebooks()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; load average before: "
           f"{os.getloadavg()[0]:.2f}")
-    print(f"{'page':<44}{'wall s':>9}{'peak MB':>10}  budget")
+    print(f"{'page':<50}{'wall s':>9}{'peak MB':>10}  budget")
     total, worst = 0.0, 0.0
     for page in pages:
         seconds, peak = run_page(page)
         total += seconds
         worst = max(worst, peak)
         ok = seconds <= PAGE_SECONDS and peak <= PAGE_MB
-        print(f"{str(page.relative_to(ROOT)):<44}{seconds:>9.1f}{peak:>10.0f}  {'ok' if ok else 'OVER'}", flush=True)
-    print(f"{'whole course':<44}{total:>9.1f}{worst:>10.0f}  {'ok' if total <= COURSE_SECONDS else 'OVER'}")
+        print(f"{str(page.relative_to(ROOT)):<50}{seconds:>9.1f}{peak:>10.0f}  {'ok' if ok else 'OVER'}", flush=True)
+    print(f"{'whole course':<50}{total:>9.1f}{worst:>10.0f}  {'ok' if total <= COURSE_SECONDS else 'OVER'}")
     return 0
 
 
