@@ -16,9 +16,10 @@ from pages import ROOT, toc_entries, toc_notebooks
 NOTEBOOKS = toc_notebooks()
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 
-#: Text that changes from machine to machine or run to run.
+#: Text that changes from machine to machine or run to run (the checkout's own location,
+#: temporary and home folders, installed packages, memory addresses, kernel files).
 MACHINE_SPECIFIC = re.compile(
-    r"(/tmp/|/root/|/home/|/work/|/usr/lib/|/usr/local/|site-packages|"
+    "(" + re.escape(str(ROOT)) + r"|/tmp/|/root/|/home/|/usr/lib/|/usr/local/|site-packages|"
     r"0x[0-9a-fA-F]{6,}|ipykernel_\d+)"
 )
 ALLOWED_CELL_METADATA = {"tags"}

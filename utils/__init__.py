@@ -9,4 +9,33 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-__all__ = ["paths", "seed", "env", "plotting", "activations"]
+__all__ = [
+    "activations",
+    "attention",
+    "backprop",
+    "batch_experiments",
+    "batchnorm",
+    "color",
+    "config",
+    "datasets",
+    "dct",
+    "detection",
+    "diagnostics",
+    "env",
+    "formatting",
+    "fourier",
+    "gpu",
+    "h5io",
+    "images",
+    "metrics",
+    "models",
+    "paths",
+    "plotting",
+    "seed",
+    "shapes",
+    "sr_data",
+    "timing",
+    "training",
+    "transfer",
+    "verdicts",
+]
