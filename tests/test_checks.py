@@ -64,3 +64,29 @@ def test_check_int_range_errors_say_the_bound():
         check_int(0, "count", minimum=1)
     with pytest.raises(ValueError, match="count must be <= 9, got 10"):
         check_int(10, "count", minimum=1, maximum=9)
+
+
+def test_check_positive_real_accepts_numbers_and_refuses_the_rest():
+    import numpy as np
+
+    from utils._checks import check_positive_real
+
+    assert check_positive_real(1e-5, "eps") == 1e-5
+    assert check_positive_real(np.float32(0.5), "eps") == 0.5 and check_positive_real(2, "eps") == 2.0
+    for bad in (0, -1e-3, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+            check_positive_real(bad, "eps")
+    for bad in (True, "1e-5", None, [1e-5]):
+        with pytest.raises(TypeError, match="eps must be a real number"):
+            check_positive_real(bad, "eps")
+
+
+def test_check_module_accepts_modules_only():
+    import torch
+
+    from utils._checks import check_module
+
+    layer = torch.nn.Linear(2, 2)
+    assert check_module(layer) is layer
+    with pytest.raises(TypeError, match="net must be a torch.nn.Module, got str"):
+        check_module("layer", "net")

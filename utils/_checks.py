@@ -1,6 +1,7 @@
 """Small input checks shared by the ``utils`` modules (not taught on a page)."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -32,3 +33,22 @@ def check_int(value, name: str, *, minimum: int | None = None, maximum: int | No
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def check_positive_real(value, name: str) -> float:
+    """Return ``value`` as a float if it is a real number (not a bool), finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return value
+
+
+def check_module(model, name: str = "model"):
+    """Return ``model`` if it is a ``torch.nn.Module``, else raise ``TypeError``."""
+    import torch.nn as nn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
+    return model

@@ -21,7 +21,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from . import activations as _act
-from ._checks import as_float_array, check_int
+from ._checks import as_float_array, check_int, check_positive_real
 from .timing import measure
 
 #: The parameter names of the two-layer network, in order.
@@ -31,13 +31,6 @@ PARAM_KEYS = ("W1", "b1", "W2", "b2")
 # --------------------------------------------------------------------------- checks
 
 
-def _check_eps(eps) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"eps must be a positive float, got {type(eps).__name__}")
-    eps = float(eps)
-    if not math.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps must be a positive, finite float, got {eps!r}")
-    return eps
 
 
 def _check_params(params) -> dict[str, np.ndarray]:
@@ -83,7 +76,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
         raise TypeError(f"x must have dtype float64 (finite differences need it), got {x.dtype}")
     if not x.flags.writeable:
         raise ValueError("x must be writable: its elements are perturbed in place and restored")
-    eps = _check_eps(eps)
+    eps = check_positive_real(eps, "eps")
     if scheme not in ("central", "forward"):
         raise ValueError(f"scheme must be 'central' or 'forward', got {scheme!r}")
 

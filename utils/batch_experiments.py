@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._checks import as_float_array, check_int
+from ._checks import as_float_array, check_int, check_module
 from .timing import measure
 from .training import History, evaluate, fit
 
@@ -72,8 +72,7 @@ def _as_xy(x, y):
 def _check_model(model, *, per_sample: bool = False):
     import torch.nn as nn
 
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model)
     if not any(True for _ in model.parameters()):
         raise ValueError("model has no parameters")
     if per_sample:

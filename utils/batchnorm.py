@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import as_float_array, check_int
+from ._checks import as_float_array, check_int, check_module, check_positive_real
 from .timing import measure
 
 #: Running-statistics conventions accepted by :func:`update_running_stats`.
@@ -44,13 +44,6 @@ BYTE_PASSES = 5
 # --------------------------------------------------------------------------- numpy BN
 
 
-def _check_eps(eps) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
-        raise TypeError(f"eps must be a real number, got {type(eps).__name__}")
-    eps = float(eps)
-    if not (math.isfinite(eps) and eps > 0.0):
-        raise ValueError(f"eps must be a finite number > 0, got {eps}")
-    return eps
 
 
 def _check_batch(x, name: str = "x") -> np.ndarray:
@@ -111,7 +104,7 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-5):
     other shapes, for a single value per channel (N*H*W < 2) and for ``eps <= 0``.
     """
     x = _check_batch(x)
-    eps = _check_eps(eps)
+    eps = check_positive_real(eps, "eps")
     channels = x.shape[1]
     gamma = _check_channel_vector(gamma, "gamma", channels, x.shape)
     beta = _check_channel_vector(beta, "beta", channels, x.shape)
@@ -159,7 +152,7 @@ def batchnorm_inference(x, mean, var, gamma, beta, eps: float = 1e-5) -> np.ndar
     x = as_float_array(x, "x")
     if x.ndim not in (2, 4) or 0 in x.shape:
         raise ValueError(f"x must have shape (N, C) or (N, C, H, W) and not be empty, got shape {x.shape}")
-    eps = _check_eps(eps)
+    eps = check_positive_real(eps, "eps")
     channels = x.shape[1]
     mean, var, gamma, beta = (
         _check_channel_vector(v, name, channels, x.shape)
@@ -226,7 +219,7 @@ def identity_parameters(x, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
     biased variance (not ``gamma = var``).
     """
     x = _check_batch(x)
-    eps = _check_eps(eps)
+    eps = check_positive_real(eps, "eps")
     mean, var, _ = batch_statistics(x)
     return np.sqrt(var + eps), mean
 
@@ -237,8 +230,7 @@ def identity_parameters(x, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
 def _bn_layers(model) -> list:
     import torch.nn as nn
 
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model)
     kinds = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
     layers = [m for m in model.modules() if isinstance(m, kinds)]
     if not layers:

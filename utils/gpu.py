@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_int, check_module
 
 #: How many parameter-sized buffers each optimizer keeps per trainable parameter
 #: (PyTorch's implementations; the scalar step counters are not counted).
@@ -35,12 +35,6 @@ def _torch():
     return torch
 
 
-def _check_module(model, name: str = "model"):
-    import torch.nn as nn
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-    return model
 
 
 def _check_dtype(dtype):
@@ -87,7 +81,7 @@ def module_device(model) -> set:
     Raises ``ValueError`` for a module without any parameter or buffer (e.g. a
     ``CrossEntropyLoss`` without class weights): it has no device to report.
     """
-    _check_module(model)
+    check_module(model)
     tensors = _tensors_of(model)
     if not tensors:
         raise ValueError(f"{type(model).__name__} has no parameters or buffers, so it has no device")
@@ -213,7 +207,7 @@ def activation_memory_bytes(model, input_shape, dtype=None, method: str = "meta"
     The model itself is not changed.
     """
     torch = _torch()
-    _check_module(model)
+    check_module(model)
     shape = _check_shape(input_shape, "input_shape")
     dtype = _check_dtype(torch.float32 if dtype is None else dtype)
     if method not in ("meta", "cpu"):
@@ -272,7 +266,7 @@ def training_memory_estimate(model, batch_size: int, input_shape, optimizer: str
     weights in float32). Not counted: the input batch, the CUDA context and the allocator's
     cache.
     """
-    _check_module(model)
+    check_module(model)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     shape = _check_shape(input_shape, "input_shape")
     copies = OPTIMIZER_STATE_COPIES[_check_optimizer(optimizer)]
@@ -394,7 +388,7 @@ def flat_gradient(model, loss_fn, x, y, accumulation_steps: int = 1) -> np.ndarr
     values are restored afterwards.
     """
     torch = _torch()
-    _check_module(model)
+    check_module(model)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):

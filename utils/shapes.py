@@ -13,7 +13,7 @@ Taught on: "Code parameters and common errors (代码参数与常见报错)".
 """
 from __future__ import annotations
 
-from ._checks import check_int
+from ._checks import check_int, check_module
 
 
 def _check_padding(padding) -> tuple[int, int]:
@@ -125,8 +125,7 @@ def trace_shapes(model, input_shape, dtype=None) -> list[tuple[str, tuple]]:
     """
     import torch
 
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model)
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (tuple, list, torch.Size)):
         raise TypeError(f"input_shape must be a tuple of ints such as (1, 3, 32, 32), got {type(input_shape).__name__}")
     if len(input_shape) == 0:

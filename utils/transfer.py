@@ -23,23 +23,17 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_int, check_module
 
 #: The ways :func:`transfer_model` can start training on the new task.
 METHODS = ("scratch", "finetune", "features")
 
 
-def _check_module(model, name: str = "model"):
-    import torch.nn as nn
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-    return model
 
 
 def _selected(model, up_to) -> list:
     """The parameters named by ``up_to`` (see :func:`freeze`), in registration order."""
-    _check_module(model)
+    check_module(model)
     named = list(model.named_parameters())
     if up_to is None:
         return [p for _, p in named]
@@ -92,7 +86,7 @@ def unfreeze(model, up_to=None) -> int:
 
 def count_trainable(model) -> int:
     """The number of scalar parameters of ``model`` that an optimiser would update."""
-    _check_module(model)
+    check_module(model)
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
@@ -143,7 +137,7 @@ def load_matching(model, state_dict) -> LoadReport:
     """
     import torch
 
-    _check_module(model)
+    check_module(model)
     if not isinstance(state_dict, dict):
         raise TypeError(f"state_dict must be a dict of tensors, got {type(state_dict).__name__}")
     for key, value in state_dict.items():
@@ -272,7 +266,7 @@ def train_for_steps(model, x, y, *, x_test, y_test, steps: int, batch_size: int,
 
     from .training import evaluate, fit
 
-    _check_module(model)
+    check_module(model)
     steps = check_int(steps, "steps", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     eval_every = check_int(eval_every, "eval_every", minimum=1)
