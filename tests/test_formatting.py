@@ -162,3 +162,35 @@ def test_explain_percent_bad_input():
         formatting.explain_percent(None, ())
     with pytest.raises(ValueError, match="incomplete format"):
         formatting.explain_percent("%", ())
+
+
+@pytest.mark.parametrize("value, limit, text", [
+    (3.6e-7, 1e-6, "< 1e-6"), (0.0, 1e-12, "< 1e-12"), (-4e-15, 1e-13, "< 1e-13"),
+    (2e-5, 1e-6, "2.0e-05 (not < 1e-6)"), (1e-6, 1e-6, "1.0e-06 (not < 1e-6)"),
+])
+def test_below_prints_the_bound_or_the_digits(value, limit, text):
+    assert formatting.below(value, limit) == text
+
+
+def test_below_accepts_numpy_and_torch_scalars():
+    import numpy as np
+    import torch
+
+    assert formatting.below(np.float32(3e-7), 1e-6) == "< 1e-6"
+    assert formatting.below(np.array([2e-15]), 1e-13) == "< 1e-13"
+    assert formatting.below(torch.tensor(5e-8), 1e-6) == "< 1e-6"
+
+
+def test_below_bad_input():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="real number"):
+        formatting.below("1e-7", 1e-6)
+    with pytest.raises(TypeError, match="one real number"):
+        formatting.below(np.zeros(3), 1e-6)
+    with pytest.raises(TypeError, match="real number"):
+        formatting.below(True, 1e-6)
+    with pytest.raises(ValueError, match="positive"):
+        formatting.below(1e-7, 0)
+    with pytest.raises(ValueError, match="NaN"):
+        formatting.below(float("nan"), 1e-6)

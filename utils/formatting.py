@@ -181,3 +181,35 @@ def explain_percent(template: str, args) -> str:
             return f"{head} -> no error: an object with __getitem__ is taken as a mapping and ignored"
         return f"{head} -> TypeError: not all arguments converted during string formatting"
     return f"{head} -> counts match"
+
+
+def _short_exponent(limit: float) -> str:
+    """``1e-06`` → ``1e-6``: a power of ten the way people write it."""
+    mantissa, exponent = f"{limit:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def below(value, limit: float) -> str:
+    """Print a round-off-sized ``value`` as the bound it meets: ``"< 1e-12"``.
+
+    Round-off (an error of 3.6e-07 in float32, 4e-15 in float64) changes its digits
+    from one CPU to another; the claim that it is tiny does not. When ``value`` is
+    *not* below ``limit`` its digits are printed instead (``"3.2e-05 (not < 1e-6)"``),
+    so a real change still shows, and fails a stored-output check.
+
+    Taught on: "Fourier transform" and "Attention"; the reason is in README ("Testing").
+    """
+    if not isinstance(value, numbers.Real) and hasattr(value, "item"):
+        try:
+            value = value.item()  # a one-element numpy array or torch tensor
+        except (ValueError, RuntimeError) as exc:
+            raise TypeError(f"value must be one real number, got {type(value).__name__}") from exc
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not limit > 0:
+        raise ValueError(f"limit must be a positive number, got {limit!r}")
+    value = float(value)
+    if value != value:
+        raise ValueError("value is NaN")
+    text = _short_exponent(limit)
+    return f"< {text}" if abs(value) < limit else f"{value:.1e} (not < {text})"

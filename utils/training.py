@@ -72,7 +72,8 @@ def evaluate(model, x, y, device=None, batch_size: int = 4096) -> float:
     """Classification accuracy of ``model`` on ``(x, y)`` (model put in eval mode, then restored)."""
     import torch
 
-    x, y = _as_tensor(x, torch.float32), _as_tensor(y, torch.int64)
+    dtype = next(model.parameters()).dtype
+    x, y = _as_tensor(x, dtype), _as_tensor(y, torch.int64)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     device = device or next(model.parameters()).device
@@ -119,7 +120,8 @@ def fit(
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     epochs = check_int(epochs, "epochs", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    x_train, y_train = _as_tensor(x_train, torch.float32), _as_tensor(y_train, torch.int64)
+    dtype = next(model.parameters()).dtype
+    x_train, y_train = _as_tensor(x_train, dtype), _as_tensor(y_train, torch.int64)
     if len(x_train) != len(y_train):
         raise ValueError(f"x_train and y_train must have the same length, got {len(x_train)} and {len(y_train)}")
     if (x_test is None) != (y_test is None):
