@@ -25,6 +25,7 @@ for name in "${packages[@]}"; do
 done
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "${pins[@]}" -c constraints-colab.txt
-"$venv/bin/python" -c "import numpy, tensorflow, torch; print('Colab stack: numpy', numpy.__version__,
-'tensorflow', tensorflow.__version__, 'torch', torch.__version__)"
-ORANGE_QUIET=1 "$venv/bin/python" scripts/execute_pages.py --check --jobs 2 "$@"
+"$venv/bin/python" -c "import utils, numpy, tensorflow, torch
+print('Colab stack: numpy', numpy.__version__, 'tensorflow', tensorflow.__version__, 'torch', torch.__version__)"
+# debugpy (in Colab's ipykernel) warns about frozen modules on every kernel start.
+PYDEVD_DISABLE_FILE_VALIDATION=1 ORANGE_QUIET=1 "$venv/bin/python" scripts/execute_pages.py --check --jobs 2 "$@"

@@ -118,3 +118,34 @@ def test_utils_changes_only_the_two_variables():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(TF_CPP_MIN_LOG_LEVEL="3"),
                           capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(done.stdout.splitlines()[0]) == {"TF_ENABLE_ONEDNN_OPTS": "0"}  # a user's own setting wins
+
+
+def test_native_stderr_silenced_swallows_descriptor_writes_only(capfd):
+    os.write(2, b"before\n")
+    with env.native_stderr_silenced():
+        os.write(2, b"hidden\n")
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "before" in err and "after" in err and "hidden" not in err
+
+
+def test_native_stderr_silenced_restores_after_an_error(capfd):
+    with pytest.raises(RuntimeError, match="boom"):
+        with env.native_stderr_silenced():
+            raise RuntimeError("boom")
+    os.write(2, b"visible\n")
+    assert "visible" in capfd.readouterr().err
+
+
+def test_quiet_tensorflow_leaves_no_line_for_the_first_session():
+    """In a fresh process: the page's first Session.run writes nothing to stderr."""
+    code = (
+        "import utils\nfrom utils import env\ntf = env.quiet_tensorflow()\nassert env.quiet_tensorflow() is tf\n"
+        "g = tf.Graph()\nwith g.as_default():\n    c = tf.constant(2.0) * 3\n"
+        "with tf.compat.v1.Session(graph=g) as s:\n    print(s.run(c))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "6.0"
+    assert done.stderr == ""

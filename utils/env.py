@@ -5,8 +5,10 @@ and "GPU settings (GPU设置-torch)".
 """
 from __future__ import annotations
 
+import os
 import platform
 import sys
+from contextlib import contextmanager
 from importlib import metadata
 
 #: Libraries whose versions a page's setup cell reports (distribution names).
@@ -57,3 +59,50 @@ def report() -> str:
     else:
         lines.append("device: cpu (no CUDA GPU found)")
     return "\n".join(lines)
+
+
+@contextmanager
+def native_stderr_silenced():
+    """Point the process's file descriptor 2 at /dev/null for the duration of the block.
+
+    C++ libraries write log lines to the descriptor directly, past Python's
+    ``sys.stderr``; in Jupyter they surface as a red stderr output. Python code inside
+    the block still raises and prints as usual.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+_GRAPH_LOG_ABSORBED = False
+
+
+def quiet_tensorflow():
+    """Import TensorFlow with no log line on stderr, now or at its first graph run.
+
+    ``import utils`` already sets ``TF_CPP_MIN_LOG_LEVEL`` and ``TF_ENABLE_ONEDNN_OPTS``.
+    TensorFlow 2.20 (Colab's version) still writes one absl line ("MLIR V1 optimization
+    pass is not enabled") the first time a graph runs in a ``tf.compat.v1.Session``,
+    ignoring those variables. This runs a one-constant graph once, with the descriptor
+    silenced, so the line is spent before the page's own sessions. Returns the module.
+
+    Taught on: "TF sessions (tf.Session)".
+    """
+    global _GRAPH_LOG_ABSORBED
+    import tensorflow as tf
+
+    if not _GRAPH_LOG_ABSORBED:
+        graph = tf.Graph()
+        with graph.as_default():
+            one = tf.constant(1.0)
+        with native_stderr_silenced(), tf.compat.v1.Session(graph=graph) as session:
+            session.run(one)
+        _GRAPH_LOG_ABSORBED = True
+    return tf
