@@ -6,17 +6,7 @@ pixel within a small tolerance (tests/figures.py), so a changed plot fails the t
 """
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-# The kernels nbval starts inherit this: no progress bars in compared outputs.
-os.environ["ORANGE_QUIET"] = "1"
+import pages  # noqa: F401 - sets ORANGE_QUIET, which the kernels nbval starts inherit
 
 collect_ignore_glob = [".venv/*", "_build/*", "**/.ipynb_checkpoints/*"]
 

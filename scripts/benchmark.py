@@ -22,10 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-os.environ["ORANGE_QUIET"] = "1"
-
-from pages import toc_notebooks  # noqa: E402
+from pages import toc_notebooks  # also sets ORANGE_QUIET: no progress bars in outputs
 
 PAGE_SECONDS, PAGE_MB, COURSE_SECONDS = 45.0, 1500.0, 360.0
 

@@ -28,4 +28,4 @@ done
 "$venv/bin/python" -c "import utils, numpy, tensorflow, torch
 print('Colab stack: numpy', numpy.__version__, 'tensorflow', tensorflow.__version__, 'torch', torch.__version__)"
 # debugpy (in Colab's ipykernel) warns about frozen modules on every kernel start.
-PYDEVD_DISABLE_FILE_VALIDATION=1 ORANGE_QUIET=1 "$venv/bin/python" scripts/execute_pages.py --check --jobs 2 "$@"
+PYDEVD_DISABLE_FILE_VALIDATION=1 "$venv/bin/python" scripts/execute_pages.py --check --jobs 2 "$@"

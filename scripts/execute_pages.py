@@ -29,12 +29,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-# Pages run here are stored: no progress bars in them (utils.training reads this).
-os.environ["ORANGE_QUIET"] = "1"
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from pages import toc_notebooks  # noqa: E402
+from pages import toc_notebooks  # also sets ORANGE_QUIET: no progress bars in outputs
 
 BOOTSTRAP = (ROOT / "scripts" / "bootstrap_cell.py").read_text().rstrip("\n")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}

@@ -20,4 +20,6 @@ if [ "${1:-}" = "--test" ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r "$requirements"
+# The course's own package (pyproject.toml), editable: `import utils` works everywhere.
+.venv/bin/python -m pip install --quiet --no-deps -e .
 echo "installed $requirements into .venv"

@@ -1,11 +1,19 @@
-"""The course's pages as listed in _toc.yml (shared by the scripts and the tests)."""
+"""The course's pages as listed in _toc.yml (shared by the scripts and the tests).
+
+Importing this module also sets ``ORANGE_QUIET=1`` (the one place it is set): whatever
+runs pages to store or check them (scripts/execute_pages.py, scripts/benchmark.py,
+pytest's nbval through conftest.py) imports it, and the kernels they start inherit the
+variable, so no progress bar ever reaches a stored or compared output.
+"""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ["ORANGE_QUIET"] = "1"
 
 
 def toc_entries(toc: Path = ROOT / "_toc.yml") -> list[str]:

@@ -15,7 +15,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
-export ORANGE_QUIET=1
 py=.venv/bin/python
 mapfile -t pages < <("$py" scripts/pages.py)
 mapfile -t variant < <("$py" scripts/cpu_variant.py)

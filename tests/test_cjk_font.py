@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import cjk_font  # noqa: E402
+import cjk_font
 
 
 def test_the_shipped_font_draws_every_cjk_character_of_the_site():

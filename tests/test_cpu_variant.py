@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import cpu_variant  # noqa: E402
+import cpu_variant
 
 PROBE = r"""
 import hashlib, json

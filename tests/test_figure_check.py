@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import subprocess
 import sys
 
@@ -78,11 +79,12 @@ def test_strict_nbval_with_the_figure_check_fails_on_a_changed_plot(tmp_path, st
     stored.cells[1].source = NOTEBOOK_CODE[1].replace("MIDDLE", "2")  # what the code draws now
     path = tmp_path / "page.ipynb"
     nbformat.write(stored, path)
-    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text().replace(
-        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(ROOT)!r})"))
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text())
+    # pytest.ini's pythonpath does not reach a folder outside the repository: say it here.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT / "scripts")])}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
                            "--nbval-current-env", str(path)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
     assert (done.returncode == 0) == expect_pass, done.stdout[-2000:]
     if not expect_pass:
         assert "figure 1: figure changed" in done.stdout and "pixels differ" in done.stdout
