@@ -227,6 +227,105 @@ def test_throughput_bad_input():
         bx.throughput(tiny_model, x, y, [1], repeats=0)
 
 
+def test_step_work_counts_fixed_operations_and_flops_per_sample():
+    """A step dispatches the same operations at every batch size; its matrix-product FLOPs grow
+    with B: forward 2·(3·5 + 5·4) = 70 per sample, backward 70 for the weight gradients plus
+    2·5·4 = 40 for the hidden layer's gradient (the input needs none) = 180 per sample."""
+    x, y = tiny_data(n=12)
+    work = [bx.step_work(tiny_model, x, y, b) for b in (1, 4, 12)]
+    assert len({w.operations for w in work}) == 1 and work[0].operations > 10
+    assert [w.flops for w in work] == [180, 720, 2160]
+    assert all(w.flops_per_sample == 180 for w in work)
+    adam = bx.step_work(tiny_model, x, y, 4, optimizer_factory=lambda p, b: torch.optim.Adam(p))
+    assert adam.flops == 720 and adam.operations > work[0].operations  # Adam's update has more steps
+
+
+def test_step_work_bad_input():
+    x, y = tiny_data(n=8)
+    with pytest.raises(ValueError, match="batch_size must be <= 8"):
+        bx.step_work(tiny_model, x, y, 9)
+    with pytest.raises(TypeError, match="model_factory must be callable"):
+        bx.step_work(None, x, y, 1)
+    with pytest.raises(TypeError, match="optimizer_factory must be callable"):
+        bx.step_work(tiny_model, x, y, 1, optimizer_factory=3)
+
+
+def test_fit_step_cost_recovers_a_and_b():
+    a, b = 2e-4, 1e-6
+    rates = {size: size / (a + b * size) for size in (1, 8, 64, 512)}
+    fa, fb = bx.fit_step_cost(rates)
+    assert fa == pytest.approx(a, rel=1e-9) and fb == pytest.approx(b, rel=1e-9)
+    noisy = {size: r * (1.05 if i % 2 else 0.95) for i, (size, r) in enumerate(rates.items())}
+    fa, fb = bx.fit_step_cost(noisy)
+    assert fa / fb == pytest.approx(a / b, rel=0.3)  # k = a/b is still found roughly
+
+
+def test_fit_step_cost_bad_input():
+    with pytest.raises(ValueError, match="at least 2 batch sizes"):
+        bx.fit_step_cost({1: 100.0})
+    with pytest.raises(TypeError, match="mapping"):
+        bx.fit_step_cost([(1, 100.0), (2, 150.0)])
+    with pytest.raises(ValueError, match="positive, finite"):
+        bx.fit_step_cost({1: 100.0, 2: -1.0})
+    with pytest.raises(ValueError, match="each batch size must be >= 1"):
+        bx.fit_step_cost({0: 100.0, 2: 150.0})
+
+
+def _model_time(k, steps, samples):
+    return [math.inf if s is None else k * s + m for s, m in zip(steps, samples)]
+
+
+def _intermediate_wins(k, steps, samples, margin):
+    t = _model_time(k, steps, samples)
+    return any(margin * t[i] <= t[0] and margin * t[i] <= t[-1] for i in range(1, len(t) - 1)
+               if t[i] < math.inf)
+
+
+def test_time_optimal_overheads_are_exact_intervals():
+    n = 1347
+    sgd = [2694, 1183, 1118, 1133, None], [2 * n, 7 * n, 26 * n, 103 * n, None]
+    adam = [2694, 507, 301, 143, 112], [2 * n, 3 * n, 7 * n, 13 * n, 112 * n]
+    [(lo, hi)] = bx.time_optimal_overheads(*sgd)
+    assert hi == math.inf and lo == pytest.approx((1.25 * 7 * n - 2 * n) / (2694 - 1.25 * 1183))
+    [(lo, hi)] = bx.time_optimal_overheads(*adam)
+    assert lo == pytest.approx(1.144, abs=1e-3) and hi == pytest.approx(1932.2, abs=0.1)
+    # at the upper end B=128 is exactly 1.25x faster than the full batch
+    t = _model_time(hi, *adam)
+    assert 1.25 * t[3] == pytest.approx(t[4])
+    for steps, samples in (sgd, adam):
+        ranges = bx.time_optimal_overheads(steps, samples)
+        for k in np.geomspace(0.01, 1e5, 400):
+            inside = any(lo <= k <= hi for lo, hi in ranges)
+            assert inside == _intermediate_wins(k, steps, samples, 1.25), k
+
+
+def test_time_optimal_overheads_can_be_empty_or_everything():
+    # the intermediate batch needs as many samples as the ends and more steps than the
+    # full batch: it is never the fastest
+    assert bx.time_optimal_overheads([10, 5, 1], [10, 10, 10]) == []
+    # neither end gets there: any k
+    assert bx.time_optimal_overheads([None, 5, None], [None, 50, None]) == [(0.0, math.inf)]
+    # a larger margin can only shrink the range
+    wide = bx.time_optimal_overheads([100, 20, 5], [100, 160, 500], margin=1.0)
+    narrow = bx.time_optimal_overheads([100, 20, 5], [100, 160, 500], margin=2.0)
+    assert wide and narrow and wide[0][0] < narrow[0][0] <= narrow[0][1] < wide[0][1]
+
+
+def test_time_optimal_overheads_bad_input():
+    with pytest.raises(ValueError, match="at least 3 batch sizes"):
+        bx.time_optimal_overheads([1, 2], [1, 2])
+    with pytest.raises(ValueError, match="same length"):
+        bx.time_optimal_overheads([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="None for the same runs"):
+        bx.time_optimal_overheads([1, None, 3], [1, 2, 3])
+    with pytest.raises(ValueError, match="margin must be a number >= 1"):
+        bx.time_optimal_overheads([1, 2, 3], [1, 2, 3], margin=0.5)
+    with pytest.raises(ValueError, match="positive number"):
+        bx.time_optimal_overheads([1, -2, 3], [1, 2, 3])
+    with pytest.raises(TypeError, match="sequence"):
+        bx.time_optimal_overheads("abc", [1, 2, 3])
+
+
 # ------------------------------------------------------------------ runs
 
 

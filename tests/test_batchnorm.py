@@ -277,6 +277,7 @@ def test_bn_bandwidth_byte_model_and_bad_input():
     r = B.bn_bandwidth((2, 3, 4, 4), "cpu", repeats=2, warmup=1)
     assert r["numel"] == 96 and r["bytes"] == 5 * 96 * 4
     assert r["seconds"] > 0 and r["gb_per_s"] == pytest.approx(r["bytes"] / r["seconds"] / 1e9)
+    assert r["seconds_median"] >= r["seconds"]  # the best batch is never slower than the median
     assert B.bn_bandwidth((2, 3, 4, 4), dtype="float64", repeats=1)["bytes"] == 5 * 96 * 8
     with pytest.raises(ValueError, match=r"4-tuple \(N, C, H, W\)"):
         B.bn_bandwidth((2, 3))
@@ -289,6 +290,7 @@ def test_bn_bandwidth_byte_model_and_bad_input():
 def test_benchmark_round_trip_and_bad_files(tmp_path):
     record = B.bn_benchmark([(2, 3, 4, 4), (4, 3, 4, 4)], "cpu", repeats=1)
     assert record["device"] == "cpu" and record["torch"] == torch.__version__
+    assert record["repeats"] == 1 and record["threads"] == torch.get_num_threads()
     assert [r["shape"] for r in record["results"]] == [[2, 3, 4, 4], [4, 3, 4, 4]]
     path = B.save_benchmark(record, tmp_path / "bn.json")
     assert B.load_benchmark(path) == json.loads(json.dumps(record))

@@ -125,33 +125,3 @@ def test_init_bad_args():
         init_linear_layers(nn.Linear(3, 3), "xavier", seed=-1)
     with pytest.raises(TypeError, match="seed"):
         init_linear_layers(nn.Linear(3, 3), "xavier", seed=1.5)
-
-
-def test_srcnn_is_the_9_1_5_network_and_trims_33_to_21():
-    import torch
-
-    from utils.models import srcnn
-
-    net = srcnn()
-    convs = [m for m in net if isinstance(m, torch.nn.Conv2d)]
-    assert [c.kernel_size for c in convs] == [(9, 9), (1, 1), (5, 5)]
-    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 64), (64, 32), (32, 1)]
-    n_params = sum(p.numel() for p in net.parameters())
-    assert n_params == (9 * 9 * 64 + 64) + (64 * 32 + 32) + (5 * 5 * 32 + 1)  # 8,129 in the paper's count
-    with torch.no_grad():
-        assert net(torch.zeros(2, 1, 33, 33)).shape == (2, 1, 21, 21)
-        assert srcnn(padding="same")(torch.zeros(1, 1, 33, 33)).shape == (1, 1, 33, 33)
-        assert srcnn(c_dim=3)(torch.zeros(1, 3, 33, 33)).shape == (1, 3, 21, 21)
-
-
-def test_srcnn_rejects_bad_arguments():
-    from utils.models import srcnn
-
-    with pytest.raises(ValueError, match="three kernel sizes"):
-        srcnn(kernels=(9, 5))
-    with pytest.raises(ValueError, match="padding"):
-        srcnn(padding="valid-ish")
-    with pytest.raises(ValueError, match="c_dim"):
-        srcnn(c_dim=0)
-    with pytest.raises(TypeError, match="kernel size"):
-        srcnn(kernels=(9, 1.5, 5))

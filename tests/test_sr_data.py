@@ -2,7 +2,7 @@
 
 References: hand-computed bicubic weights (Keys' kernel, a = -0.5), closed forms (cubic
 convolution reproduces linear ramps), scikit-image's PSNR, hashlib, the zipfile/tarfile
-modules, and h5io.srcnn_patches (an independent loop implementation of the windows).
+modules, and the windows of srcnn.extract_patches (tested in test_srcnn.py).
 """
 from __future__ import annotations
 
@@ -369,56 +369,3 @@ def test_psnr_shaved_bad_input(args, error, message):
 
 
 # --------------------------------------------------------------------------- patches
-
-
-def test_extract_patches_matches_h5io_srcnn_patches():
-    # h5io.srcnn_patches degrades with scipy zooms and cuts windows in a Python loop;
-    # given the same degraded input, the vectorised windows must be identical.
-    rng = np.random.default_rng(5)
-    image = ndimage.gaussian_filter(rng.random((100, 131)), 2)
-    data_ref, label_ref = h5io.srcnn_patches(image)
-    h, w = 99, 129
-    small = ndimage.zoom(image[:h, :w], 1 / 3, order=3, prefilter=False)
-    lr_up = ndimage.zoom(small, 3, order=3, prefilter=False)[:h, :w]
-    data, label = sr_data.extract_patches(lr_up, image[:h, :w])
-    assert data.dtype == label.dtype == np.float32
-    np.testing.assert_array_equal(data, data_ref)
-    np.testing.assert_array_equal(label, label_ref)
-
-
-def test_extract_patches_positions_by_hand():
-    h, w = 40, 50
-    lr = np.arange(h * w, dtype=float).reshape(h, w)  # value = 50 row + col
-    hr = -lr
-    data, label = sr_data.extract_patches(lr, hr, image_size=33, label_size=21, stride=14)
-    # rows: windows at 0 only ((40 - 33) // 14 + 1 = 1); cols at 0, 14 ((50 - 33) // 14 + 1 = 2)
-    assert data.shape == (2, 33, 33, 1) and label.shape == (2, 21, 21, 1)
-    assert data[1, 0, 0, 0] == 14 and data[1, 32, 32, 0] == 32 * 50 + 14 + 32
-    assert label[1, 0, 0, 0] == -(6 * 50 + 14 + 6)  # offset (33 - 21) / 2 = 6
-    np.testing.assert_array_equal(label[0, ..., 0], hr[6:27, 6:27])
-    # colour: channels kept last, each equal to the grey result
-    rgb = np.stack([lr, lr + 1, lr + 2], axis=-1)
-    d3, l3 = sr_data.extract_patches(rgb, -rgb)
-    assert d3.shape == (2, 33, 33, 3) and l3.shape == (2, 21, 21, 3)
-    np.testing.assert_array_equal(d3[..., 2], data[..., 0] + 2)
-
-
-def test_extract_patches_count_formula():
-    for shape, stride in [((510, 510), 14), ((300, 450), 14), ((66, 80), 7)]:
-        data, _ = sr_data.extract_patches(np.zeros(shape), np.zeros(shape), stride=stride)
-        assert len(data) == ((shape[0] - 33) // stride + 1) * ((shape[1] - 33) // stride + 1)
-    assert len(sr_data.extract_patches(np.zeros((510, 510)), np.zeros((510, 510)))[0]) == 35 * 35
-
-
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 39))}, ValueError, "same shape"),
-    ({"lr_up": np.zeros((20, 40)), "hr": np.zeros((20, 40))}, ValueError, "smaller than one 33x33"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 20}, ValueError, "must be even"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 34}, ValueError, "label_size must be <= 33"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "stride": 0}, ValueError, "stride must be >= 1"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "image_size": 33.0}, TypeError, "image_size must be an int"),
-    ({"lr_up": np.zeros(40), "hr": np.zeros(40)}, ValueError, "shape"),
-])
-def test_extract_patches_bad_input(kwargs, error, message):
-    with pytest.raises(error, match=message):
-        sr_data.extract_patches(**kwargs)

@@ -116,3 +116,46 @@ def test_format_verdicts_errors():
         format_verdicts(_claims()[0])  # one Verdict, not a list of them
     with pytest.raises(ValueError, match="at least 40"):
         format_verdicts(_claims(), width=39)
+
+
+def test_ledger_records_and_prints():
+    from utils.verdicts import Ledger
+
+    ledger = Ledger()
+    err = 3e-16
+    line = ledger.record("identity", lambda e=err: e < 1e-14, "max difference tiny", flip={"e": 1e-3})
+    assert line == "verdict 1: HOLDS"
+    line = ledger.record("slow", lambda acc=0.2: acc > 0.9, "acc 0.2", flip={"acc": 0.95},
+                         holds="holds", otherwise="holds only when shallow")
+    assert line == "verdict 2: HOLDS ONLY WHEN shallow"
+    assert ledger.cite("Hinton first", "wrong", "Fukushima 1969") == "verdict 3: WRONG"
+    assert len(ledger) == 3 and ledger.kinds == ["experiment", "experiment", "literature"]
+    assert ledger.table() == format_verdicts(ledger.verdicts)
+    assert "verdict: HOLDS ONLY WHEN shallow" in ledger.table()
+
+
+def test_ledger_refuses_a_verdict_that_cannot_flip():
+    from utils.verdicts import Ledger
+
+    ledger = Ledger()
+    with pytest.raises(ValueError, match="cannot come out otherwise"):
+        ledger.record("always", lambda x=1.0: x > 0 or True, "x", flip={"x": -1.0})
+    assert len(ledger) == 0
+
+
+def test_ledger_bad_input():
+    from utils.verdicts import Ledger
+
+    ledger = Ledger()
+    with pytest.raises(TypeError, match="rule must be a function"):
+        ledger.record("c", True, "e", flip={"x": 1})
+    with pytest.raises(TypeError, match="flip must be a non-empty dict"):
+        ledger.record("c", lambda x=1: x > 0, "e", flip={})
+    with pytest.raises(TypeError, match="does not take"):
+        ledger.record("c", lambda x=1: x > 0, "e", flip={"y": -1})
+    with pytest.raises(ValueError, match="must differ"):
+        ledger.record("c", lambda x=1: x > 0, "e", flip={"x": -1}, holds="wrong")
+    with pytest.raises(ValueError, match="must start with"):
+        ledger.cite("c", "maybe", "e")
+    with pytest.raises(ValueError, match="no verdict recorded"):
+        ledger.table()

@@ -7,7 +7,10 @@ with :func:`utils.training.fit`:
 
 - how close a mini-batch gradient is to the full-batch gradient (cosine similarity) and
   how its variance falls with the batch size (:func:`gradient_noise`);
-- how many samples per second a training step processes (:func:`throughput`);
+- how many samples per second a training step processes (:func:`throughput`), how much
+  work a step does whatever the machine (:func:`step_work`: tensor operations dispatched
+  and floating-point operations), and a two-parameter cost model of a step's time
+  (:func:`fit_step_cost`, :func:`time_optimal_overheads`);
 - how many epochs, steps and seconds it takes to reach a target accuracy
   (:func:`time_to_accuracy`), and what accuracy and sharpness training ends with
   (:func:`final_accuracy_sweep`, :func:`top_hessian_eigenvalue`);
@@ -26,7 +29,7 @@ import copy
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -291,6 +294,29 @@ def top_hessian_eigenvalue(model, x, y, iterations: int = 30, seed: int = 0) -> 
 # ------------------------------------------------------------------ throughput
 
 
+def _step_optimizer(optimizer_factory):
+    """The optimizer factory of a timed step: plain SGD with a tiny learning rate by default."""
+    import torch
+
+    if optimizer_factory is None:
+        def optimizer_factory(params, batch_size):
+            return torch.optim.SGD(params, lr=1e-4)
+    return _check_callable(optimizer_factory, "optimizer_factory")
+
+
+def _training_step(model, optimizer, x, y, idx, device) -> None:
+    """What :func:`utils.training.fit` does per batch: index the batch, move it to
+    ``device``, forward, cross-entropy, backward, optimizer step, read the loss."""
+    import torch.nn.functional as F
+
+    xb, yb = x[idx].to(device), y[idx].to(device)
+    loss = F.cross_entropy(model(xb), yb)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    loss.item()
+
+
 def throughput(
     model_factory: Callable,
     x,
@@ -314,7 +340,6 @@ def throughput(
     its load: print them only in cells whose output is not checked.
     """
     import torch
-    import torch.nn.functional as F
 
     _check_callable(model_factory, "model_factory")
     x, y = _as_xy(x, y)
@@ -324,10 +349,7 @@ def throughput(
     min_steps = check_int(min_steps, "min_steps", minimum=1)
     repeats = check_int(repeats, "repeats", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    if optimizer_factory is None:
-        def optimizer_factory(params, batch_size):
-            return torch.optim.SGD(params, lr=1e-4)
-    _check_callable(optimizer_factory, "optimizer_factory")
+    optimizer_factory = _step_optimizer(optimizer_factory)
     device = torch.device(device) if device is not None else torch.device("cpu")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     result = {}
@@ -342,12 +364,7 @@ def throughput(
         def step():
             idx = batches[position[0] % len(batches)]
             position[0] += 1
-            xb, yb = x[idx].to(device), y[idx].to(device)
-            loss = F.cross_entropy(model(xb), yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss.item()
+            _training_step(model, optimizer, x, y, idx, device)
 
         for _ in range(2):
             step()
@@ -355,6 +372,160 @@ def throughput(
         seconds = measure(step, repeat=repeats, number=steps)
         result[b] = b / seconds
     return result
+
+
+@dataclass(frozen=True)
+class StepWork:
+    """The work of one training step, counted rather than timed (:func:`step_work`).
+
+    ``operations``: tensor operations PyTorch dispatched (each has a fixed cost: Python,
+    argument checks, a kernel launch); ``flops``: floating-point operations of the
+    matrix products (``torch.utils.flop_counter``), the arithmetic that grows with B.
+    """
+
+    batch_size: int
+    operations: int
+    flops: int
+
+    @property
+    def flops_per_sample(self) -> float:
+        """``flops / batch_size``."""
+        return self.flops / self.batch_size
+
+
+def step_work(model_factory: Callable, x, y, batch_size: int, *, optimizer_factory: Callable | None = None,
+              seed: int = 0, device=None) -> StepWork:
+    """Count the work of one training step (the step :func:`throughput` times) on a batch of
+    ``batch_size`` samples: the tensor operations dispatched (a ``TorchDispatchMode`` sees
+    every one) and the FLOPs of its matrix products (``FlopCounterMode``).
+
+    The counts do not depend on the machine's speed or load, unlike a timing. One warm-up
+    step runs first, so optimizer state created on the first step is not counted.
+    """
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    _check_callable(model_factory, "model_factory")
+    x, y = _as_xy(x, y)
+    batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=len(x))
+    seed = check_int(seed, "seed", minimum=0)
+    optimizer_factory = _step_optimizer(optimizer_factory)
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    torch.manual_seed(seed)
+    model = _check_model(model_factory()).to(device)
+    model.train()
+    optimizer = optimizer_factory(model.parameters(), batch_size)
+    idx = torch.arange(batch_size)
+    _training_step(model, optimizer, x, y, idx, device)
+
+    class _Count(TorchDispatchMode):
+        operations = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.operations += 1
+            return func(*args, **(kwargs or {}))
+
+    counter, flops = _Count(), FlopCounterMode(display=False)
+    with flops, counter:
+        _training_step(model, optimizer, x, y, idx, device)
+    return StepWork(batch_size, counter.operations, int(flops.get_total_flops()))
+
+
+# ------------------------------------------------------------ a cost model of time
+
+
+def fit_step_cost(rates: Mapping[int, float]) -> tuple[float, float]:
+    """Fit the cost model ``t(B) = a + b·B`` (seconds per training step) to measured
+    throughputs ``{batch size: samples per second}`` (e.g. from :func:`throughput`).
+
+    ``a`` is the fixed cost of a step, ``b`` the cost of one sample; ``a / b`` is the fixed
+    cost in samples' worth of compute, the ``overhead`` of :func:`time_optimal_overheads`.
+    The fit minimises the squared *relative* error over the batch sizes, so small and
+    large batches count alike. Returns ``(a, b)`` in seconds. Both come from timings:
+    print them only in cells whose output is not checked.
+    """
+    if not isinstance(rates, Mapping):
+        raise TypeError(f"rates must be a mapping {{batch size: samples per second}}, got {type(rates).__name__}")
+    if len(rates) < 2:
+        raise ValueError(f"need the throughput of at least 2 batch sizes, got {len(rates)}")
+    b = np.array([check_int(k, "each batch size", minimum=1) for k in rates], dtype=float)
+    r = as_float_array(list(rates.values()), "rates")
+    if np.any(~np.isfinite(r)) or np.any(r <= 0):
+        raise ValueError("every throughput must be a positive, finite number of samples per second")
+    if np.ptp(b) == 0:
+        raise ValueError("rates must hold at least two different batch sizes")
+    t = b / r  # seconds per step
+    design = np.stack([1.0 / t, b / t], axis=1)  # (a + b·B) / t should be 1
+    (a, per_sample), *_ = np.linalg.lstsq(design, np.ones_like(t), rcond=None)
+    return float(a), float(per_sample)
+
+
+def _check_counts(values, name: str) -> list[float]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a sequence of positive numbers or None, got {type(values).__name__}")
+    out = []
+    for v in values:
+        if v is None or v == math.inf:
+            out.append(math.inf)
+        elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
+            raise ValueError(f"each of {name} must be a positive number, or None for a run that never got there; got {v!r}")
+        else:
+            out.append(float(v))
+    return out
+
+
+def time_optimal_overheads(steps, samples, margin: float = 1.25) -> list[tuple[float, float]]:
+    """For which fixed step costs is an intermediate batch size optimal in time?
+
+    ``steps[i]`` and ``samples[i]`` are the optimizer steps and the samples processed until
+    a target was reached with the i-th batch size (batch sizes in increasing order; None
+    for a run that never reached it). The cost model counts time in units of one sample's
+    compute: ``time = k · steps + samples``, with ``k >= 0`` the fixed cost of a step
+    (:func:`fit_step_cost` measures it on a machine: ``a / b``).
+
+    Returns the values of k, as sorted disjoint closed intervals ``(low, high)`` (``high``
+    may be ``inf``), for which some intermediate batch size reaches the target at least
+    ``margin`` times sooner than both the first and the last one. Each inequality is
+    linear in k, so the intervals are exact. An empty list: never.
+    """
+    steps = _check_counts(steps, "steps")
+    samples = _check_counts(samples, "samples")
+    if len(steps) != len(samples):
+        raise ValueError(f"steps and samples must have the same length, got {len(steps)} and {len(samples)}")
+    if len(steps) < 3:
+        raise ValueError(f"need at least 3 batch sizes (two ends and one in between), got {len(steps)}")
+    if any((s == math.inf) != (m == math.inf) for s, m in zip(steps, samples)):
+        raise ValueError("steps and samples must be None for the same runs")
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 1.0 <= margin < math.inf:
+        raise ValueError(f"margin must be a number >= 1, got {margin!r}")
+    margin = float(margin)
+    found = []
+    for i in range(1, len(steps) - 1):
+        if steps[i] == math.inf:
+            continue
+        low, high = 0.0, math.inf
+        for end in (0, len(steps) - 1):
+            if steps[end] == math.inf:  # the end never gets there: any intermediate run beats it
+                continue
+            # steps[end]·k + samples[end] >= margin·(steps[i]·k + samples[i])  <=>  c·k >= r
+            c = steps[end] - margin * steps[i]
+            r = margin * samples[i] - samples[end]
+            if c > 0:
+                low = max(low, r / c)
+            elif c < 0:
+                high = min(high, r / c)
+            elif r > 0:
+                low, high = math.inf, -math.inf
+        if low <= high:
+            found.append((low, high))
+    merged: list[tuple[float, float]] = []
+    for low, high in sorted(found):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 # ------------------------------------------------------------------ training runs

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import as_float_array, check_int, check_module, check_positive_real
-from .timing import measure
+from .timing import MIN_BATCH_SECONDS, measure
 
 #: Running-statistics conventions accepted by :func:`update_running_stats`.
 CONVENTIONS = ("keras", "torch")
@@ -337,12 +337,16 @@ def bn_bandwidth(shape, device="cpu", *, dtype: str = "float32", repeats: int = 
     """Time BN forward + backward on an (N, C, H, W) tensor and estimate memory bandwidth.
 
     Runs ``torch.nn.functional.batch_norm`` in training mode and its backward on ``device``
-    (a GPU is synchronised after each call), ``warmup`` times untimed, then times it with
-    :func:`utils.timing.measure` (best of ``repeats`` batches, in seconds per call). The byte model counts :data:`BYTE_PASSES`
-    passes over the tensor (read x, write y; read dy, read x again, write dx) and ignores
-    the per-channel vectors, so ``gb_per_s = 5 * numel * itemsize / seconds / 1e9`` is an
-    effective (lower-bound) bandwidth. Returns a dict with ``shape``, ``numel``, ``bytes``,
-    ``seconds`` (best of ``repeats``) and ``gb_per_s``.
+    (a GPU is synchronised after each call), ``warmup`` times untimed, then times
+    ``repeats`` batches of calls with :func:`utils.timing.measure`; a batch holds enough
+    calls to last at least :data:`utils.timing.MIN_BATCH_SECONDS`, so that the clock's
+    resolution does not matter. The byte model counts :data:`BYTE_PASSES` passes over the
+    tensor (read x, write y; read dy, read x again, write dx) and ignores the per-channel
+    vectors, so ``gb_per_s = 5 * numel * itemsize / seconds / 1e9`` is an effective
+    (lower-bound) bandwidth. Returns a dict with ``shape``, ``numel``, ``bytes``,
+    ``seconds`` (the best batch, in seconds per call: the least disturbed by other work on
+    the machine), ``seconds_median`` (the median batch: much larger than ``seconds`` when
+    the machine was busy) and ``gb_per_s`` (from ``seconds``).
     """
     import torch
     import torch.nn.functional as F
@@ -372,7 +376,10 @@ def bn_bandwidth(shape, device="cpu", *, dtype: str = "float32", repeats: int = 
 
     for _ in range(warmup):
         step_synchronised()
-    seconds = measure(step_synchronised, repeat=repeats)
+    once = measure(step_synchronised, repeat=1, number=1)
+    number = max(1, math.ceil(MIN_BATCH_SECONDS / max(once, 1e-9)))
+    batches = [measure(step_synchronised, repeat=1, number=number) for _ in range(repeats)]
+    seconds = min(batches)
     numel = math.prod(shape)
     nbytes = BYTE_PASSES * numel * x.element_size()
     return {
@@ -380,6 +387,7 @@ def bn_bandwidth(shape, device="cpu", *, dtype: str = "float32", repeats: int = 
         "numel": numel,
         "bytes": nbytes,
         "seconds": seconds,
+        "seconds_median": float(np.median(batches)),
         "gb_per_s": nbytes / seconds / 1e9,
     }
 
@@ -404,8 +412,9 @@ def bn_benchmark(shapes, device="cpu", *, dtype: str = "float32", repeats: int =
     """Run :func:`bn_bandwidth` for each (N, C, H, W) in ``shapes`` and record where.
 
     Returns a JSON-ready dict: ``device`` (type), ``device_name``, ``torch`` (version),
-    ``threads``, ``date`` (UTC, ISO), ``load_average`` (1-minute load of the machine while
-    it ran: other work slows a CPU measurement), ``dtype``, ``byte_passes`` and ``results`` (one
+    ``threads`` (torch's CPU threads: the caller's setting, unchanged), ``date`` (UTC, ISO),
+    ``load_average`` (1-minute load of the machine, read after the measurement: other work
+    slows a CPU measurement), ``dtype``, ``repeats``, ``byte_passes`` and ``results`` (one
     :func:`bn_bandwidth` dict per shape).
     """
     import torch
@@ -422,6 +431,7 @@ def bn_benchmark(shapes, device="cpu", *, dtype: str = "float32", repeats: int =
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "dtype": dtype,
+        "repeats": repeats,
         "byte_passes": BYTE_PASSES,
         "results": results,
     }

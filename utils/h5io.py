@@ -12,8 +12,8 @@ HDF5 file and back:
 The others are the page's measuring instruments: :func:`probe_mode` and
 :func:`mode_table` (what each ``h5py.File`` mode does), :func:`storage_size` (bytes
 stored for an array under a chunking / compression setting), :func:`peak_read_bytes`
-(memory needed to read a selection of a dataset) and :func:`srcnn_patches` (the
-``data`` / ``label`` patch pairs of the note's SRCNN file).
+(memory needed to read a selection of a dataset). The note's SRCNN
+``data`` / ``label`` patches come from :func:`utils.srcnn.patches`.
 """
 from __future__ import annotations
 
@@ -430,35 +430,3 @@ def peak_read_bytes(path, name: str, selection=()) -> int:
                 tracemalloc.stop()
         del out
     return int(peak)
-
-
-def srcnn_patches(image, *, image_size: int = 33, label_size: int = 21, stride: int = 14,
-                  scale: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a grey image into SRCNN training pairs, shaped ``(N, size, size, 1)`` float32.
-
-    The image (2-D, values in [0, 1]) is cropped to a multiple of ``scale`` (the label
-    image); the input image is that shrunk by ``scale`` and enlarged back with cubic
-    spline zooms (``scipy.ndimage.zoom``, no prefilter). Windows of ``image_size`` step
-    by ``stride`` over the input; each label is the centre ``label_size`` square of its
-    window in the label image (the part a stack of valid convolutions still sees).
-    """
-    from scipy import ndimage
-
-    image = as_float_array(image, "image")
-    if image.ndim != 2:
-        raise ValueError(f"image must be 2-D (one channel), got shape {image.shape}")
-    image_size = check_int(image_size, "image_size", minimum=1)
-    label_size = check_int(label_size, "label_size", minimum=1, maximum=image_size)
-    stride = check_int(stride, "stride", minimum=1)
-    scale = check_int(scale, "scale", minimum=1)
-    if (image_size - label_size) % 2:
-        raise ValueError(f"image_size - label_size must be even, got {image_size} - {label_size}")
-    h, w = (s - s % scale for s in image.shape)
-    if min(h, w) < image_size:
-        raise ValueError(f"image of shape {image.shape} is smaller than one {image_size}x{image_size} window")
-    label_image = image[:h, :w]
-    small = ndimage.zoom(label_image, 1.0 / scale, order=3, prefilter=False)
-    input_image = ndimage.zoom(small, scale, order=3, prefilter=False)[:h, :w]
-    from .sr_data import extract_patches
-
-    return extract_patches(input_image, label_image, image_size, label_size, stride)

@@ -96,26 +96,3 @@ def init_linear_layers(model, scheme: str, seed: int = 0):
     finally:
         torch.random.set_rng_state(generator_state)
     return model
-
-
-def srcnn(c_dim: int = 1, n1: int = 64, n2: int = 32, kernels=(9, 1, 5), padding=0):
-    """SRCNN (Dong et al. 2014): conv f1 → ReLU → conv f2 → ReLU → conv f3, with the
-    paper's 9-1-5 kernels and 64/32 filters by default.
-
-    With ``padding=0`` (the paper's valid convolutions) a 33×33 patch comes out 21×21;
-    ``padding="same"`` keeps the size. Taught on "Configuration flags (初始化所有参数)";
-    also used on "GPU settings (GPU设置-torch)" and "Code parameters and common errors".
-    """
-    import torch.nn as nn
-
-    c_dim, n1, n2 = (check_int(v, name, minimum=1) for v, name in ((c_dim, "c_dim"), (n1, "n1"), (n2, "n2")))
-    if isinstance(kernels, (str, bytes)) or len(tuple(kernels)) != 3:
-        raise ValueError(f"kernels must be three kernel sizes (f1, f2, f3), got {kernels!r}")
-    f1, f2, f3 = (check_int(k, "kernel size", minimum=1) for k in kernels)
-    if not (padding == "same" or (isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0)):
-        raise ValueError(f"padding must be 'same' or a non-negative int, got {padding!r}")
-    return nn.Sequential(
-        nn.Conv2d(c_dim, n1, f1, padding=padding), nn.ReLU(),
-        nn.Conv2d(n1, n2, f2, padding=padding), nn.ReLU(),
-        nn.Conv2d(n2, c_dim, f3, padding=padding),
-    )

@@ -1,4 +1,4 @@
-"""Super-resolution data: benchmark registry, verified downloads, LR/HR pairs, SRCNN patches.
+"""Super-resolution data: benchmark registry, verified downloads, LR/HR pairs.
 
 Taught on: "Face and super-resolution datasets (人脸数据集与超分辨率数据集)".
 
@@ -9,8 +9,8 @@ Taught on: "Face and super-resolution datasets (人脸数据集与超分辨率�
 - :func:`fetch` downloads an archive with pooch, refuses it unless its SHA-256 matches,
   and extracts it atomically into a cache folder.
 - :func:`resize_bicubic`, :func:`make_lr_hr_pair` and :func:`bicubic_psnr` build the
-  bicubic degradation used by SRCNN and measure the bicubic baseline;
-  :func:`extract_patches` cuts the SRCNN training windows (33 -> 21, stride 14).
+  bicubic degradation used by SRCNN and measure the bicubic baseline (the training
+  windows are cut by :func:`utils.srcnn.extract_patches`).
 - :func:`load_image_folder` and :func:`y_channel` read a folder of images in natural
   order and take the luma (Y) channel.
 """
@@ -458,44 +458,3 @@ def bicubic_psnr(hr, scale: int, *, method: str = "pillow", data_range: float = 
     the HR image, with ``scale`` border pixels shaved."""
     pair = make_lr_hr_pair(hr, scale, method=method)
     return psnr_shaved(pair.bicubic, pair.hr, scale, data_range)
-
-
-# --------------------------------------------------------------------------- patches
-
-
-def extract_patches(lr_up, hr, image_size: int = 33, label_size: int = 21,
-                    stride: int = 14) -> tuple[np.ndarray, np.ndarray]:
-    """SRCNN training pairs: ``image_size`` windows of ``lr_up`` every ``stride`` pixels
-    (rows outer, columns inner), each with the centre ``label_size`` square of ``hr`` at
-    the same place, offset ``(image_size - label_size) // 2`` (6 for the note's 33 -> 21):
-    the part a stack of unpadded 9-1-5 convolutions still sees.
-
-    ``lr_up`` (the bicubic input, at HR size) and ``hr`` have the same ``(H, W)`` or
-    ``(H, W, C)`` shape. Returns ``(data, label)`` as float32 arrays shaped
-    ``(N, image_size, image_size, C)`` and ``(N, label_size, label_size, C)`` (C = 1 for
-    2-D images), the ``data``/``label`` layout of :func:`utils.h5io.srcnn_patches`.
-    """
-    x = as_float_array(lr_up, "lr_up")
-    y = as_float_array(hr, "hr")
-    if x.shape != y.shape:
-        raise ValueError(f"lr_up and hr must have the same shape, got {x.shape} and {y.shape}")
-    if x.ndim not in (2, 3):
-        raise ValueError(f"images must be (H, W) or (H, W, C), got shape {x.shape}")
-    image_size = check_int(image_size, "image_size", minimum=1)
-    label_size = check_int(label_size, "label_size", minimum=1, maximum=image_size)
-    stride = check_int(stride, "stride", minimum=1)
-    if (image_size - label_size) % 2:
-        raise ValueError(f"image_size - label_size must be even, got {image_size} - {label_size}")
-    h, w = x.shape[:2]
-    if min(h, w) < image_size:
-        raise ValueError(f"images of shape {x.shape} are smaller than one {image_size}x{image_size} window")
-    if x.ndim == 2:
-        x, y = x[..., None], y[..., None]
-    pad = (image_size - label_size) // 2
-    win = np.lib.stride_tricks.sliding_window_view
-    data = win(x, (image_size, image_size), axis=(0, 1))[::stride, ::stride]
-    label = win(y[pad:h - pad, pad:w - pad], (label_size, label_size), axis=(0, 1))[::stride, ::stride]
-    # (rows, cols, C, s, s) -> (N, s, s, C)
-    data = data.transpose(0, 1, 3, 4, 2).reshape(-1, image_size, image_size, x.shape[2])
-    label = label.transpose(0, 1, 3, 4, 2).reshape(-1, label_size, label_size, x.shape[2])
-    return data.astype(np.float32), label.astype(np.float32)

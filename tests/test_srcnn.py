@@ -1,15 +1,18 @@
-"""Tests for utils.config (the SRCNN settings, parsed from a command line or a notebook)."""
+"""Tests for utils.srcnn: the SRCNN flags (parsed from a command line or a notebook), the model and its patches."""
 from __future__ import annotations
 
 import dataclasses
 import sys
 import types
 
+import numpy as np
 import pytest
+from scipy import ndimage
 import torch
 
-from utils import config
-from utils.config import SRCNNConfig, parse_config, srcnn_output_size
+from utils import srcnn
+from utils.srcnn import SRCNNConfig, parse_config
+from utils.srcnn import output_size as srcnn_output_size
 
 NOTE_DEFAULTS = dict(epoch=3, batch_size=128, image_size=33, label_size=21, learning_rate=1e-4,
                      c_dim=1, scale=3, stride=14, checkpoint_dir="checkpoint", sample_dir="sample",
@@ -166,7 +169,7 @@ def _fake_ipython(shell):
 def test_argv_none_in_a_script_reads_sys_argv(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", _fake_ipython(None))  # IPython imported, no shell
     monkeypatch.setattr(sys, "argv", ["train.py", "--epoch", "7", "--is_train"])
-    assert config.in_jupyter_kernel() is False
+    assert srcnn.in_jupyter_kernel() is False
     cfg = parse_config()
     assert (cfg.epoch, cfg.is_train) == (7, True)
 
@@ -180,7 +183,7 @@ def test_argv_none_without_ipython_reads_sys_argv(monkeypatch):
 def test_argv_none_in_a_kernel_ignores_the_kernel_arguments(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", _fake_ipython(_FakeShell()))
     monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "kernel-1234.json"])
-    assert config.in_jupyter_kernel() is True
+    assert srcnn.in_jupyter_kernel() is True
     assert parse_config() == SRCNNConfig()
     # explicit lists still work in a kernel
     assert parse_config(["--epoch", "9"]).epoch == 9
@@ -196,7 +199,7 @@ def test_kernel_arguments_would_break_a_plain_parse(monkeypatch):
 
 def test_terminal_ipython_is_not_a_kernel(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", _fake_ipython(object()))  # a shell with no .kernel
-    assert config.in_jupyter_kernel() is False
+    assert srcnn.in_jupyter_kernel() is False
 
 
 def test_broken_ipython_is_not_a_kernel(monkeypatch):
@@ -207,13 +210,138 @@ def test_broken_ipython_is_not_a_kernel(monkeypatch):
 
     module.get_ipython = boom
     monkeypatch.setitem(sys.modules, "IPython", module)
-    assert config.in_jupyter_kernel() is False
+    assert srcnn.in_jupyter_kernel() is False
 
 
 def test_help_lists_every_flag():
-    text = config.build_parser().format_help()
+    text = srcnn.build_parser().format_help()
     for name in NOTE_DEFAULTS:
         assert f"--{name}" in text
     assert "--nois_train" in text
     with pytest.raises(TypeError, match="prog must be a str"):
-        config.build_parser(prog=1)
+        srcnn.build_parser(prog=1)
+
+
+def test_srcnn_is_the_9_1_5_network_and_trims_33_to_21():
+    import torch
+
+    srcnn_model = srcnn.model
+
+    net = srcnn_model()
+    convs = [m for m in net if isinstance(m, torch.nn.Conv2d)]
+    assert [c.kernel_size for c in convs] == [(9, 9), (1, 1), (5, 5)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 64), (64, 32), (32, 1)]
+    n_params = sum(p.numel() for p in net.parameters())
+    assert n_params == (9 * 9 * 64 + 64) + (64 * 32 + 32) + (5 * 5 * 32 + 1)  # 8,129 in the paper's count
+    with torch.no_grad():
+        assert net(torch.zeros(2, 1, 33, 33)).shape == (2, 1, 21, 21)
+        assert srcnn_model(padding="same")(torch.zeros(1, 1, 33, 33)).shape == (1, 1, 33, 33)
+        assert srcnn_model(c_dim=3)(torch.zeros(1, 3, 33, 33)).shape == (1, 3, 21, 21)
+
+
+def test_srcnn_rejects_bad_arguments():
+    srcnn_model = srcnn.model
+
+    with pytest.raises(ValueError, match="three kernel sizes"):
+        srcnn_model(kernels=(9, 5))
+    with pytest.raises(ValueError, match="padding"):
+        srcnn_model(padding="valid-ish")
+    with pytest.raises(ValueError, match="c_dim"):
+        srcnn_model(c_dim=0)
+    with pytest.raises(TypeError, match="kernel size"):
+        srcnn_model(kernels=(9, 1.5, 5))
+
+
+def test_patches_is_zoom_degradation_then_extract_patches():
+    # srcnn.patches degrades with scipy zooms, then cuts the windows of extract_patches.
+    rng = np.random.default_rng(5)
+    image = ndimage.gaussian_filter(rng.random((100, 131)), 2)
+    data_ref, label_ref = srcnn.patches(image)
+    h, w = 99, 129
+    small = ndimage.zoom(image[:h, :w], 1 / 3, order=3, prefilter=False)
+    lr_up = ndimage.zoom(small, 3, order=3, prefilter=False)[:h, :w]
+    data, label = srcnn.extract_patches(lr_up, image[:h, :w])
+    assert data.dtype == label.dtype == np.float32
+    np.testing.assert_array_equal(data, data_ref)
+    np.testing.assert_array_equal(label, label_ref)
+
+
+def test_extract_patches_positions_by_hand():
+    h, w = 40, 50
+    lr = np.arange(h * w, dtype=float).reshape(h, w)  # value = 50 row + col
+    hr = -lr
+    data, label = srcnn.extract_patches(lr, hr, image_size=33, label_size=21, stride=14)
+    # rows: windows at 0 only ((40 - 33) // 14 + 1 = 1); cols at 0, 14 ((50 - 33) // 14 + 1 = 2)
+    assert data.shape == (2, 33, 33, 1) and label.shape == (2, 21, 21, 1)
+    assert data[1, 0, 0, 0] == 14 and data[1, 32, 32, 0] == 32 * 50 + 14 + 32
+    assert label[1, 0, 0, 0] == -(6 * 50 + 14 + 6)  # offset (33 - 21) / 2 = 6
+    np.testing.assert_array_equal(label[0, ..., 0], hr[6:27, 6:27])
+    # colour: channels kept last, each equal to the grey result
+    rgb = np.stack([lr, lr + 1, lr + 2], axis=-1)
+    d3, l3 = srcnn.extract_patches(rgb, -rgb)
+    assert d3.shape == (2, 33, 33, 3) and l3.shape == (2, 21, 21, 3)
+    np.testing.assert_array_equal(d3[..., 2], data[..., 0] + 2)
+
+
+def test_extract_patches_count_formula():
+    for shape, stride in [((510, 510), 14), ((300, 450), 14), ((66, 80), 7)]:
+        data, _ = srcnn.extract_patches(np.zeros(shape), np.zeros(shape), stride=stride)
+        assert len(data) == ((shape[0] - 33) // stride + 1) * ((shape[1] - 33) // stride + 1)
+    assert len(srcnn.extract_patches(np.zeros((510, 510)), np.zeros((510, 510)))[0]) == 35 * 35
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 39))}, ValueError, "same shape"),
+    ({"lr_up": np.zeros((20, 40)), "hr": np.zeros((20, 40))}, ValueError, "smaller than one 33x33"),
+    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 20}, ValueError, "must be even"),
+    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 34}, ValueError, "label_size must be <= 33"),
+    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "stride": 0}, ValueError, "stride must be >= 1"),
+    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "image_size": 33.0}, TypeError, "image_size must be an int"),
+    ({"lr_up": np.zeros(40), "hr": np.zeros(40)}, ValueError, "shape"),
+])
+def test_extract_patches_bad_input(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        srcnn.extract_patches(**kwargs)
+
+
+def test_srcnn_patches_windows_and_labels():
+    h, w = 101, 80  # cropped to 99 x 78 by scale 3
+    image = (np.arange(h * w, dtype=np.float64).reshape(h, w)) / (h * w)
+    data, label = srcnn.patches(image, image_size=33, label_size=21, stride=14, scale=3)
+    n = ((99 - 33) // 14 + 1) * ((78 - 33) // 14 + 1)
+    assert data.shape == (n, 33, 33, 1) and label.shape == (n, 21, 21, 1)
+    assert data.dtype == label.dtype == np.float32
+    # Window 1 starts at (0, 14); its label is the centre, offset by (33 - 21) / 2 = 6.
+    np.testing.assert_allclose(label[1, :, :, 0], image[6:27, 20:41], rtol=1e-6)
+    last = ((78 - 33) // 14 + 1) - 1
+    np.testing.assert_allclose(label[last, 0, 0, 0], image[6, 14 * last + 6], rtol=1e-6)
+
+
+def test_srcnn_input_is_degraded_copy():
+    from skimage import data as skdata
+
+    flat = np.full((60, 60), 0.25)
+    d, _ = srcnn.patches(flat)
+    np.testing.assert_allclose(d, 0.25, atol=1e-6)  # spline weights sum to one
+    cam = skdata.camera()[:120, :120] / 255.0
+    d, lab = srcnn.patches(cam)
+    centre = d[:, 6:27, 6:27]
+    mse = float(np.mean((centre - lab) ** 2))
+    assert 0 < mse < 0.01  # blurred, but the same picture (PSNR > 20 dB)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"image": np.zeros((40, 40, 3))}, ValueError, "must be 2-D"),
+        ({"image": np.zeros((30, 60))}, ValueError, "smaller than one 33x33"),
+        ({"image": np.zeros((40, 40)), "label_size": 20}, ValueError, "must be even"),
+        ({"image": np.zeros((40, 40)), "label_size": 40}, ValueError, "label_size must be <= 33"),
+        ({"image": np.zeros((40, 40)), "stride": 0}, ValueError, "stride must be >= 1"),
+        ({"image": np.zeros((40, 40)), "scale": 2.0}, TypeError, "scale must be an int"),
+        ({"image": "camera"}, TypeError, "image must be a real number"),
+    ],
+)
+def test_srcnn_patches_bad_input(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        srcnn.patches(**kwargs)

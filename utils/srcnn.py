@@ -1,14 +1,17 @@
-"""The SRCNN script's settings as one validated object, parseable from a command line
-and from inside a notebook.
+"""SRCNN, the network the note was written for: its flags, the 9-1-5 model and its
+training patches, in one place.
 
-Taught on: "Configuration flags (初始化所有参数)". The note sets these values with
-``tf.app.flags`` (TF1). Here they are a frozen dataclass, :class:`SRCNNConfig`, with the
-note's defaults, checked on creation, and :func:`parse_config`, an ``argparse`` front end
-that accepts absl-style booleans (``--is_train``, ``--nois_train``, ``--is_train=true``).
+Taught on: "Configuration flags (初始化所有参数)" (the flags, :class:`SRCNNConfig` and
+:func:`parse_config`); also used on "HDF5 files (H5文件)" and "Datasets (数据集)" (the
+patches), "GPU settings (GPU设置-torch)" and "Code parameters and common errors" (the
+model).
 
-In a Jupyter kernel ``sys.argv`` holds the kernel's own arguments (``-f <connection
-file>``), not the user's, so ``parse_config()`` with no ``argv`` ignores ``sys.argv``
-there and returns the defaults; pass an explicit list to set values from a notebook.
+The note sets the flags with ``tf.app.flags`` (TF1). Here they are a frozen dataclass,
+:class:`SRCNNConfig`, with the note's defaults, checked on creation, and
+:func:`parse_config`, an ``argparse`` front end that accepts absl-style booleans
+(``--is_train``, ``--nois_train``, ``--is_train=true``). In a Jupyter kernel ``sys.argv``
+holds the kernel's own arguments (``-f <connection file>``), not the user's, so
+``parse_config()`` with no ``argv`` ignores ``sys.argv`` there and returns the defaults.
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ import sys
 from dataclasses import dataclass
 from typing import Sequence
 
-from ._checks import check_int
+import numpy as np
+
+from ._checks import as_float_array, check_int
 
 #: Help text for each setting (the note's text, with the bracketed default made true).
 FLAG_HELP = {
@@ -44,7 +49,7 @@ _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
 
-def srcnn_output_size(image_size: int, kernels: Sequence[int] = SRCNN_KERNELS, padding: str = "valid") -> int:
+def output_size(image_size: int, kernels: Sequence[int] = SRCNN_KERNELS, padding: str = "valid") -> int:
     """Side length of the output of a stack of stride-1 convolutions.
 
     With ``padding="valid"`` (no padding, SRCNN's training setting) each k x k layer
@@ -81,7 +86,7 @@ class SRCNNConfig:
 
     All sizes and counts are positive ints; ``c_dim`` is 1 or 3; ``learning_rate`` is a
     positive finite number; ``label_size`` must equal
-    ``srcnn_output_size(image_size)`` (the 9-1-5 network without padding), so the
+    ``output_size(image_size)`` (the 9-1-5 network without padding), so the
     default 33 needs 21. Bad values raise ``TypeError`` or ``ValueError``. Being
     frozen, a config is changed with ``dataclasses.replace(cfg, epoch=10)``, which
     validates again.
@@ -121,7 +126,7 @@ class SRCNNConfig:
                 raise ValueError(f"{name} must not be empty")
         if not isinstance(self.is_train, bool):
             raise TypeError(f"is_train must be a bool, got {type(self.is_train).__name__}")
-        expected = srcnn_output_size(self.image_size)
+        expected = output_size(self.image_size)
         if self.label_size != expected:
             raise ValueError(
                 f"label_size must be image_size - 12 = {expected} for the 9-1-5 network without "
@@ -214,3 +219,93 @@ def parse_config(argv: Sequence[str] | None = None) -> SRCNNConfig:
             raise TypeError(f"every argument in argv must be a str, got {type(item).__name__}")
     namespace = build_parser().parse_args(argv)
     return SRCNNConfig(**vars(namespace))
+
+
+def model(c_dim: int = 1, n1: int = 64, n2: int = 32, kernels=(9, 1, 5), padding=0):
+    """SRCNN (Dong et al. 2014): conv f1 → ReLU → conv f2 → ReLU → conv f3, with the
+    paper's 9-1-5 kernels and 64/32 filters by default.
+
+    With ``padding=0`` (the paper's valid convolutions) a 33×33 patch comes out 21×21;
+    ``padding="same"`` keeps the size.
+    """
+    import torch.nn as nn
+
+    c_dim, n1, n2 = (check_int(v, name, minimum=1) for v, name in ((c_dim, "c_dim"), (n1, "n1"), (n2, "n2")))
+    if isinstance(kernels, (str, bytes)) or len(tuple(kernels)) != 3:
+        raise ValueError(f"kernels must be three kernel sizes (f1, f2, f3), got {kernels!r}")
+    f1, f2, f3 = (check_int(k, "kernel size", minimum=1) for k in kernels)
+    if not (padding == "same" or (isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0)):
+        raise ValueError(f"padding must be 'same' or a non-negative int, got {padding!r}")
+    return nn.Sequential(
+        nn.Conv2d(c_dim, n1, f1, padding=padding), nn.ReLU(),
+        nn.Conv2d(n1, n2, f2, padding=padding), nn.ReLU(),
+        nn.Conv2d(n2, c_dim, f3, padding=padding),
+    )
+
+
+def patches(image, *, image_size: int = 33, label_size: int = 21, stride: int = 14,
+                  scale: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a grey image into SRCNN training pairs, shaped ``(N, size, size, 1)`` float32.
+
+    The image (2-D, values in [0, 1]) is cropped to a multiple of ``scale`` (the label
+    image); the input image is that shrunk by ``scale`` and enlarged back with cubic
+    spline zooms (``scipy.ndimage.zoom``, no prefilter). Windows of ``image_size`` step
+    by ``stride`` over the input; each label is the centre ``label_size`` square of its
+    window in the label image (the part a stack of valid convolutions still sees).
+    """
+    from scipy import ndimage
+
+    image = as_float_array(image, "image")
+    if image.ndim != 2:
+        raise ValueError(f"image must be 2-D (one channel), got shape {image.shape}")
+    image_size = check_int(image_size, "image_size", minimum=1)
+    label_size = check_int(label_size, "label_size", minimum=1, maximum=image_size)
+    stride = check_int(stride, "stride", minimum=1)
+    scale = check_int(scale, "scale", minimum=1)
+    if (image_size - label_size) % 2:
+        raise ValueError(f"image_size - label_size must be even, got {image_size} - {label_size}")
+    h, w = (s - s % scale for s in image.shape)
+    if min(h, w) < image_size:
+        raise ValueError(f"image of shape {image.shape} is smaller than one {image_size}x{image_size} window")
+    label_image = image[:h, :w]
+    small = ndimage.zoom(label_image, 1.0 / scale, order=3, prefilter=False)
+    input_image = ndimage.zoom(small, scale, order=3, prefilter=False)[:h, :w]
+    return extract_patches(input_image, label_image, image_size, label_size, stride)
+
+
+def extract_patches(lr_up, hr, image_size: int = 33, label_size: int = 21,
+                    stride: int = 14) -> tuple[np.ndarray, np.ndarray]:
+    """SRCNN training pairs: ``image_size`` windows of ``lr_up`` every ``stride`` pixels
+    (rows outer, columns inner), each with the centre ``label_size`` square of ``hr`` at
+    the same place, offset ``(image_size - label_size) // 2`` (6 for the note's 33 -> 21):
+    the part a stack of unpadded 9-1-5 convolutions still sees.
+
+    ``lr_up`` (the bicubic input, at HR size) and ``hr`` have the same ``(H, W)`` or
+    ``(H, W, C)`` shape. Returns ``(data, label)`` as float32 arrays shaped
+    ``(N, image_size, image_size, C)`` and ``(N, label_size, label_size, C)`` (C = 1 for
+    2-D images), the ``data``/``label`` layout of :func:`patches`.
+    """
+    x = as_float_array(lr_up, "lr_up")
+    y = as_float_array(hr, "hr")
+    if x.shape != y.shape:
+        raise ValueError(f"lr_up and hr must have the same shape, got {x.shape} and {y.shape}")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"images must be (H, W) or (H, W, C), got shape {x.shape}")
+    image_size = check_int(image_size, "image_size", minimum=1)
+    label_size = check_int(label_size, "label_size", minimum=1, maximum=image_size)
+    stride = check_int(stride, "stride", minimum=1)
+    if (image_size - label_size) % 2:
+        raise ValueError(f"image_size - label_size must be even, got {image_size} - {label_size}")
+    h, w = x.shape[:2]
+    if min(h, w) < image_size:
+        raise ValueError(f"images of shape {x.shape} are smaller than one {image_size}x{image_size} window")
+    if x.ndim == 2:
+        x, y = x[..., None], y[..., None]
+    pad = (image_size - label_size) // 2
+    win = np.lib.stride_tricks.sliding_window_view
+    data = win(x, (image_size, image_size), axis=(0, 1))[::stride, ::stride]
+    label = win(y[pad:h - pad, pad:w - pad], (label_size, label_size), axis=(0, 1))[::stride, ::stride]
+    # (rows, cols, C, s, s) -> (N, s, s, C)
+    data = data.transpose(0, 1, 3, 4, 2).reshape(-1, image_size, image_size, x.shape[2])
+    label = label.transpose(0, 1, 3, 4, 2).reshape(-1, label_size, label_size, x.shape[2])
+    return data.astype(np.float32), label.astype(np.float32)
