@@ -99,3 +99,30 @@ def test_subprocess_from_a_chapter_folder():
         cwd=chapter, env=env, capture_output=True, text=True, timeout=60, check=True,
     )
     assert Path(done.stdout.strip()) == ROOT
+
+
+def test_atomic_write_replaces_only_on_success(tmp_path):
+    from utils.paths import atomic_write
+
+    target = tmp_path / "data.txt"
+    target.write_text("old")
+    with atomic_write(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_text("new")
+        assert target.read_text() == "old"  # not replaced before the block ends
+    assert target.read_text() == "new"
+    assert oct(target.stat().st_mode & 0o777) == "0o644"
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash while writing")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.txt"]  # no temporary left
+
+
+def test_atomic_write_needs_an_existing_folder(tmp_path):
+    from utils.paths import atomic_write
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        with atomic_write(tmp_path / "missing" / "x.txt"):
+            pass

@@ -345,3 +345,93 @@ def test_srcnn_input_is_degraded_copy():
 def test_srcnn_patches_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
         srcnn.patches(**kwargs)
+
+
+# --- the pipeline of "Super-resolution with SRCNN" -------------------------------------
+
+def test_bundled_y_and_degrade():
+    y = srcnn.bundled_y("chelsea")
+    assert y.dtype == np.uint8 and y.ndim == 2
+    hr, bicubic = srcnn.degrade(y, 3)
+    assert hr.shape == bicubic.shape == (y.shape[0] - y.shape[0] % 3, y.shape[1] - y.shape[1] % 3)
+    assert 0 <= hr.min() and hr.max() <= 1
+    assert 0 < np.abs(hr - bicubic).mean() < 0.1  # blurred, not another image
+    with pytest.raises(KeyError, match="unknown image"):
+        srcnn.bundled_y("lena")
+    with pytest.raises(TypeError, match="must be a str"):
+        srcnn.bundled_y(3)
+    with pytest.raises(ValueError, match="one channel"):
+        srcnn.degrade(np.zeros((30, 30, 3)))
+
+
+def test_train_and_held_out_images_do_not_overlap():
+    assert not set(srcnn.TRAIN_IMAGES) & set(srcnn.HELD_OUT_IMAGES)
+
+
+def test_training_pairs_shapes_and_count():
+    data, label = srcnn.training_pairs(["text"])
+    h, w = (s - s % 3 for s in srcnn.bundled_y("text").shape)
+    n = ((h - 33) // 14 + 1) * ((w - 33) // 14 + 1)
+    assert data.shape == (n, 1, 33, 33) and label.shape == (n, 1, 21, 21)
+    assert data.dtype == label.dtype == np.float32
+    with pytest.raises(TypeError, match="non-empty sequence"):
+        srcnn.training_pairs("text")
+
+
+def _identity_srcnn():
+    """An SRCNN whose output is its input's centre: a check of predict's padding."""
+    net = srcnn.model()
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.zero_()
+                m.bias.zero_()
+        net[0].weight[0, 0, 4, 4] = 1.0
+        net[2].weight[0, 0, 0, 0] = 1.0
+        net[4].weight[0, 0, 2, 2] = 1.0
+    return net
+
+
+def test_predict_keeps_the_size_and_the_identity_net_returns_its_input():
+    rng = np.random.default_rng(0)
+    image = rng.random((40, 50))
+    out = srcnn.predict(_identity_srcnn(), image)
+    assert out.shape == image.shape
+    np.testing.assert_allclose(out, image, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        srcnn.predict(_identity_srcnn(), np.zeros((2, 40, 40)))
+    with pytest.raises(TypeError, match="no Conv2d"):
+        srcnn.predict(torch.nn.Sequential(torch.nn.ReLU()), image)
+
+
+def test_evaluate_identity_net_scores_like_bicubic():
+    (score,) = srcnn.evaluate(_identity_srcnn(), ["chelsea"])
+    assert score.name == "chelsea"
+    assert abs(score.gain) < 1e-3 and abs(score.ssim_srcnn - score.ssim_bicubic) < 1e-4
+    assert 20 < score.psnr_bicubic < 40 and 0 < score.ssim_bicubic < 1
+
+
+def test_weights_round_trip_with_hash(tmp_path):
+    net = srcnn.model()
+    path = tmp_path / "w.pth"
+    digest = srcnn.save_weights(net, path)
+    assert digest == srcnn.file_sha256(path) and len(digest) == 64
+    loaded = srcnn.load_weights(path, digest)
+    for a, b in zip(net.state_dict().values(), loaded.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_load_weights_refuses_a_wrong_hash_and_wrong_shapes(tmp_path):
+    path = tmp_path / "w.pth"
+    digest = srcnn.save_weights(srcnn.model(n1=32), path)
+    with pytest.raises(ValueError, match="refusing to load"):
+        srcnn.load_weights(path, "0" * 64)
+    with pytest.raises(ValueError, match=r"layer 0.weight has shape \(32, 1, 9, 9\)"):
+        srcnn.load_weights(path, digest)
+    torch.save({"0.weight": torch.zeros(1)}, path)
+    with pytest.raises(ValueError, match="layers missing"):
+        srcnn.load_weights(path, srcnn.file_sha256(path))
+    with pytest.raises(ValueError, match="64 hex digits"):
+        srcnn.load_weights(path, "abc")
+    with pytest.raises(FileNotFoundError, match="no file"):
+        srcnn.load_weights(tmp_path / "none.pth", "0" * 64)

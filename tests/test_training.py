@@ -208,3 +208,53 @@ def test_fit_bad_args():
             call(**kwargs)
         for a, b in zip(before.values(), model.state_dict().values()):
             assert torch.equal(a, b), kwargs  # refused before any training step
+
+
+def test_as_tensor_converts_and_refuses():
+    import torch
+
+    from utils.training import as_tensor
+
+    t = as_tensor(np.arange(3, dtype=np.float64), torch.float32)
+    assert t.dtype == torch.float32 and t.tolist() == [0.0, 1.0, 2.0]
+    same = torch.ones(2)
+    assert as_tensor(same) is same  # nothing to change: no copy
+    assert as_tensor(np.ones((2, 2))[:, 0]).shape == (2,)  # non-contiguous view
+    with pytest.raises(TypeError, match="numpy array or torch tensor"):
+        as_tensor([1, 2, 3])
+
+
+def test_eval_mode_restores_the_mode_even_after_an_error():
+    import torch
+
+    from utils.training import eval_mode
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout())
+    net.train()
+    with eval_mode(net):
+        assert not net.training and not net[1].training
+    assert net.training
+    net.eval()
+    with pytest.raises(RuntimeError):
+        with eval_mode(net):
+            raise RuntimeError("inside")
+    assert not net.training
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        with eval_mode("net"):
+            pass
+
+
+def test_train_step_lowers_the_loss():
+    import torch
+
+    from utils.training import train_step
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    x, y = torch.randn(64, 3), torch.randn(64, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    first, out = train_step(net, opt, torch.nn.functional.mse_loss, x, y)
+    assert out.shape == (64, 1)
+    for _ in range(20):
+        last, _ = train_step(net, opt, torch.nn.functional.mse_loss, x, y)
+    assert last < first

@@ -4,7 +4,10 @@ Taught on: "Files and paths (os库的使用)" and "Relative paths (设置相对�
 """
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 #: Files that together mark the repository root.
@@ -85,3 +88,26 @@ def list_files(folder: str | Path, pattern: str = "*") -> list[Path]:
         found.append((_natural_key(relative), path))
     found.sort(key=lambda item: item[0])
     return [path for _, path in found]
+
+
+@contextmanager
+def atomic_write(path):
+    """Write a file all at once or not at all: yields a temporary path next to ``path``;
+    when the block ends without an error the temporary file replaces ``path`` (one
+    ``os.replace``), otherwise it is deleted and ``path`` is left as it was.
+
+    Used by every helper that writes a file (HDF5, benchmark data, checkpoints, pages).
+    Taught on: "Files and paths (os库的使用)".
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; the result is not
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -21,7 +21,7 @@ import math
 import numbers
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -309,3 +309,174 @@ def extract_patches(lr_up, hr, image_size: int = 33, label_size: int = 21,
     data = data.transpose(0, 1, 3, 4, 2).reshape(-1, image_size, image_size, x.shape[2])
     label = label.transpose(0, 1, 3, 4, 2).reshape(-1, label_size, label_size, x.shape[2])
     return data.astype(np.float32), label.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the pipeline
+# Taught on "Super-resolution with SRCNN (超分辨率)": training pairs from photos that ship
+# with scikit-image, prediction on whole images, evaluation against bicubic, checkpoints.
+
+#: scikit-image's bundled images SRCNN trains on (photos, micrographs, textures, text).
+TRAIN_IMAGES = ("camera", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
+                "moon", "coins", "clock", "brick", "grass", "gravel", "page", "text", "cell")
+#: Held-out photos: never cut into training patches, used only to evaluate.
+HELD_OUT_IMAGES = ("astronaut", "chelsea", "coffee")
+
+
+def bundled_y(name: str) -> np.ndarray:
+    """The luma (Y) channel, uint8 ``(H, W)``, of one of scikit-image's bundled images."""
+    import skimage.data
+
+    from .sr_data import y_channel
+
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in TRAIN_IMAGES + HELD_OUT_IMAGES:
+        raise KeyError(f"unknown image {name!r}; expected one of {TRAIN_IMAGES + HELD_OUT_IMAGES}")
+    image = getattr(skimage.data, name)()
+    if image.ndim == 3:
+        image = image[..., :3]
+    return y_channel(image)
+
+
+def degrade(y, scale: int = 3):
+    """SRCNN's degradation of a Y image: ``(hr, bicubic)`` as float in [0, 1], both cropped
+    to a multiple of ``scale``; ``bicubic`` is shrunk and enlarged back with MATLAB's
+    bicubic ``imresize`` (:func:`utils.sr_data.make_lr_hr_pair`)."""
+    from .sr_data import make_lr_hr_pair
+
+    arr = as_float_array(y, "y")
+    if arr.ndim != 2:
+        raise ValueError(f"y must be one channel (H, W), got shape {arr.shape}")
+    pair = make_lr_hr_pair(arr / 255.0, scale, method="matlab")
+    return pair.hr, pair.bicubic
+
+
+def training_pairs(names=TRAIN_IMAGES, config: SRCNNConfig | None = None):
+    """The note's training set: 33×33 bicubic inputs and 21×21 HR labels every 14 pixels
+    (the config's sizes) from the Y channel of each named image, float32
+    ``(N, 1, size, size)`` in [0, 1] (PyTorch's channels-first layout)."""
+    config = config or SRCNNConfig()
+    if isinstance(names, str) or not len(names):
+        raise TypeError("names must be a non-empty sequence of image names")
+    data, label = [], []
+    for name in names:
+        hr, bicubic = degrade(bundled_y(name), config.scale)
+        d, lab = extract_patches(bicubic, hr, config.image_size, config.label_size, config.stride)
+        data.append(d)
+        label.append(lab)
+    return (np.concatenate(data).transpose(0, 3, 1, 2), np.concatenate(label).transpose(0, 3, 1, 2))
+
+
+def predict(net, bicubic, device=None) -> np.ndarray:
+    """Run SRCNN on a whole bicubic image ``(H, W)`` in [0, 1]: the image is padded by
+    reflection so that the valid convolutions return ``(H, W)``; output clipped to [0, 1]."""
+    import torch
+
+    from .training import eval_mode
+
+    x = as_float_array(bicubic, "bicubic")
+    if x.ndim != 2:
+        raise ValueError(f"bicubic must be (H, W), got shape {x.shape}")
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    if not convs:
+        raise TypeError("net has no Conv2d layer: expected an SRCNN model")
+    pad = sum(c.kernel_size[0] - 1 for c in convs if c.padding == (0, 0)) // 2
+    param = next(net.parameters())
+    device = device or param.device
+    t = torch.from_numpy(x).to(param.dtype)[None, None]
+    if pad:
+        t = torch.nn.functional.pad(t, (pad, pad, pad, pad), mode="reflect")
+    with eval_mode(net), torch.no_grad():
+        out = net(t.to(device))[0, 0].double().cpu().numpy()
+    return np.clip(out, 0.0, 1.0)
+
+
+class Score(NamedTuple):
+    """Y-channel PSNR (dB) and SSIM of bicubic and SRCNN against the HR image."""
+
+    name: str
+    psnr_bicubic: float
+    psnr_srcnn: float
+    ssim_bicubic: float
+    ssim_srcnn: float
+
+    @property
+    def gain(self) -> float:
+        return self.psnr_srcnn - self.psnr_bicubic
+
+
+def evaluate(net, names=HELD_OUT_IMAGES, scale: int = 3, border: int | None = None) -> list[Score]:
+    """PSNR and SSIM on the Y channel at ``scale``, ``border`` pixels shaved on every side
+    (default ``scale``, as in SRCNN's evaluation), for bicubic and for ``net``."""
+    from skimage.metrics import structural_similarity
+
+    from .sr_data import psnr_shaved
+
+    border = scale if border is None else check_int(border, "border", minimum=0)
+    scores = []
+    for name in names:
+        hr, bicubic = degrade(bundled_y(name), scale)
+        sr = predict(net, bicubic)
+        b = slice(border, -border or None)
+
+        def ssim(a, ref=hr[b, b]):
+            return float(structural_similarity(a[b, b], ref, data_range=1.0))
+
+        scores.append(Score(name, psnr_shaved(bicubic, hr, border, 1.0), psnr_shaved(sr, hr, border, 1.0),
+                            ssim(bicubic), ssim(sr)))
+    return scores
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes, as 64 hex digits."""
+    import hashlib
+
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {path}")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_weights(net, path) -> str:
+    """Save ``net.state_dict()`` (tensors moved to the CPU) to ``path`` atomically; return
+    the file's SHA-256."""
+    import torch
+
+    from .paths import atomic_write
+
+    state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    with atomic_write(path) as tmp:
+        torch.save(state, tmp)
+    return file_sha256(path)
+
+
+def load_weights(path, sha256: str, net=None):
+    """Load a ``.pth`` state dict into ``net`` (default: a fresh :func:`model`) after
+    checking the file's SHA-256; ``torch.load(..., weights_only=True)`` so a file can
+    hold tensors only, never code. A wrong hash raises ``ValueError``; a missing or extra
+    layer, or a tensor whose shape does not match, raises ``ValueError`` naming it."""
+    import torch
+
+    if not isinstance(sha256, str) or len(sha256) != 64:
+        raise ValueError(f"sha256 must be 64 hex digits, got {sha256!r}")
+    found = file_sha256(path)
+    if found != sha256.lower():
+        raise ValueError(f"{path}: SHA-256 is {found}, expected {sha256}; refusing to load it")
+    net = model() if net is None else net
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    expected = net.state_dict()
+    missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or extra:
+        raise ValueError(f"{path}: layers missing {missing}, unexpected {extra}")
+    for key, tensor in expected.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise ValueError(f"{path}: layer {key} has shape {tuple(state[key].shape)}, "
+                             f"the network expects {tuple(tensor.shape)}")
+    net.load_state_dict(state)
+    return net

@@ -14,11 +14,12 @@ import math
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_int, check_module
 
 
 @dataclass
@@ -45,14 +46,41 @@ class History:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def _as_tensor(array, dtype):
+def as_tensor(array, dtype=None, device=None):
+    """A numpy array or torch tensor as a tensor of ``dtype`` on ``device`` (no copy when
+    nothing changes). The one converter the course's helpers use."""
     import torch
 
-    if isinstance(array, torch.Tensor):
-        return array.to(dtype)
     if isinstance(array, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
-    raise TypeError(f"expected a numpy array or torch tensor, got {type(array).__name__}")
+        array = torch.from_numpy(np.ascontiguousarray(array))
+    elif not isinstance(array, torch.Tensor):
+        raise TypeError(f"expected a numpy array or torch tensor, got {type(array).__name__}")
+    return array.to(device=device, dtype=dtype)
+
+
+
+@contextmanager
+def eval_mode(model):
+    """Put ``model`` in eval mode for the block, then restore the mode it had (even after
+    an error): BatchNorm uses its running statistics and Dropout is off inside."""
+    check_module(model)
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def train_step(model, optimizer, loss_fn, x, y) -> tuple[float, object]:
+    """One optimisation step: forward, loss, zero the gradients, backward, step.
+    Returns ``(loss value, model output)``; every training loop of the course calls it."""
+    output = model(x)
+    loss = loss_fn(output, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.item(), output
 
 
 def show_progress() -> bool:
@@ -73,20 +101,15 @@ def evaluate(model, x, y, device=None, batch_size: int = 4096) -> float:
     import torch
 
     dtype = next(model.parameters()).dtype
-    x, y = _as_tensor(x, dtype), _as_tensor(y, torch.int64)
+    x, y = as_tensor(x, dtype), as_tensor(y, torch.int64)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     correct = 0
-    try:
-        with torch.no_grad():
-            for start in range(0, len(x), batch_size):
-                logits = model(x[start:start + batch_size].to(device))
-                correct += (logits.argmax(1).cpu() == y[start:start + batch_size]).sum().item()
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            logits = model(x[start:start + batch_size].to(device))
+            correct += (logits.argmax(1).cpu() == y[start:start + batch_size]).sum().item()
     return correct / max(len(x), 1)
 
 
@@ -121,7 +144,7 @@ def fit(
     epochs = check_int(epochs, "epochs", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     dtype = next(model.parameters()).dtype
-    x_train, y_train = _as_tensor(x_train, dtype), _as_tensor(y_train, torch.int64)
+    x_train, y_train = as_tensor(x_train, dtype), as_tensor(y_train, torch.int64)
     if len(x_train) != len(y_train):
         raise ValueError(f"x_train and y_train must have the same length, got {len(x_train)} and {len(y_train)}")
     if (x_test is None) != (y_test is None):
@@ -144,13 +167,8 @@ def fit(
         for first in range(0, n, batch_size):
             idx = order[first:first + batch_size]
             xb, yb = x_train[idx].to(device), y_train[idx].to(device)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            value, logits = train_step(model, optimizer, F.cross_entropy, xb, yb)
             total_steps += 1
-            value = loss.item()
             if not math.isfinite(value) or value > max_loss:
                 history.diverged = True
                 break
