@@ -202,3 +202,22 @@ def test_chinese_heading_is_drawn_with_the_shipped_font(browser_context, base_ur
         assert not system_cjk, f"a system CJK font drew part of the heading: {system_cjk}"
     finally:
         page.close()
+
+
+CODE_WIDTH_PAGES = NOTEBOOK_PAGES
+
+
+@pytest.mark.parametrize("page", CODE_WIDTH_PAGES, ids=[p.path for p in CODE_WIDTH_PAGES])
+def test_code_cells_fit_without_a_horizontal_scrollbar(browser_context, base_url, page):
+    """At a 1280-pixel-wide window (the browser context's viewport) no input cell's code
+    box is wider than its content: no reader has to scroll sideways to read the code."""
+    tab = browser_context.new_page()
+    try:
+        tab.goto(base_url + page.path, wait_until="load")
+        tab.evaluate("document.fonts.ready.then(() => true)")
+        too_wide = tab.evaluate("""() => [...document.querySelectorAll('div.cell_input pre')]
+            .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+            .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b))""")
+        assert not too_wide, f"{len(too_wide)} code cells scroll sideways; longest lines: {too_wide[:3]}"
+    finally:
+        tab.close()
