@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # One command: install what the tests need into .venv and run the whole test suite.
+#  0. ruff: lint and format of utils/, tests/, scripts/ and the notebooks;
 #  1. unit tests of utils/, checks of the stored notebooks, the bootstrap cell, the
 #     figure check, the book build (-W -n --keep-going) and the headless-browser test;
 #  2. strict nbval on every page of _toc.yml, figures compared too (conftest.py);
@@ -20,6 +21,9 @@ mapfile -t pages < <("$py" scripts/pages.py)
 mapfile -t variant < <("$py" scripts/cpu_variant.py)
 nbval=(-p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
        -n 2 --dist loadfile)
+echo "== ruff (lint, format)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "== unit tests, stored notebooks, book build, browser"
 "$py" -m pytest -p no:cacheprovider tests
 echo "== strict nbval, first run (${#pages[@]} pages, this CPU's own kernels)"
