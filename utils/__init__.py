@@ -22,6 +22,7 @@ __all__ = [
     "detection",
     "diagnostics",
     "env",
+    "faces",
     "formatting",
     "fourier",
     "gpu",
