@@ -25,6 +25,7 @@ for name in "${packages[@]}"; do
 done
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "${pins[@]}" -c constraints-colab.txt
+"$venv/bin/python" -m pip install --quiet --no-deps -e .  # the course package, as in .venv
 "$venv/bin/python" -c "import utils, numpy, tensorflow, torch
 print('Colab stack: numpy', numpy.__version__, 'tensorflow', tensorflow.__version__, 'torch', torch.__version__)"
 # debugpy (in Colab's ipykernel) warns about frozen modules on every kernel start.

@@ -435,3 +435,88 @@ def test_load_weights_refuses_a_wrong_hash_and_wrong_shapes(tmp_path):
         srcnn.load_weights(path, "abc")
     with pytest.raises(FileNotFoundError, match="no file"):
         srcnn.load_weights(tmp_path / "none.pth", "0" * 64)
+
+
+def _tiny_pairs(n=24, seed=0):
+    """Random (N, 1, 17, 17) inputs and their (N, 1, 5, 5) centres: a learnable toy task."""
+    rng = np.random.default_rng(seed)
+    data = rng.random((n, 1, 17, 17)).astype(np.float32)
+    return data, data[:, :, 6:-6, 6:-6].copy()
+
+
+def test_fit_steps_lowers_the_loss_and_repeats_with_the_seed():
+    data, label = _tiny_pairs()
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        net = srcnn.model(n1=8, n2=4)
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+        runs.append(srcnn.fit_steps(net, optimizer, data, label, 60, batch_size=8, seed=3))
+    assert runs[0].shape == (60,) and runs[0].dtype == np.float64
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert runs[0][-10:].mean() < runs[0][:3].mean() / 2
+
+
+def test_fit_steps_visits_every_pair_once_per_pass():
+    data, label = _tiny_pairs(n=12)
+    seen = []
+    net = srcnn.model(n1=4, n2=4)
+    net.register_forward_pre_hook(lambda module, args: seen.append(args[0][:, 0, 0, 0].clone()))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
+    srcnn.fit_steps(net, optimizer, data, label, 3, batch_size=4)
+    batches = torch.cat(seen[1:]).numpy()  # seen[0] is the shape check
+    assert sorted(batches.tolist()) == sorted(data[:, 0, 0, 0].tolist())
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(steps=0), ValueError, "steps must be >= 1"),
+        (dict(steps=2, batch_size=100), ValueError, "larger than the 24 pairs"),
+        (dict(steps=2, label=np.zeros((24, 1, 7, 7), np.float32)), ValueError, "labels are"),
+        (dict(steps=2, label=np.zeros((23, 1, 5, 5), np.float32)), ValueError, "same N"),
+        (dict(steps=2, data=np.zeros((24, 17, 17), np.float32)), ValueError, r"\(N, C, H, W\)"),
+        (dict(steps=2, optimizer="adam"), TypeError, "torch.optim.Optimizer"),
+        (dict(steps=2, data=[[0.0]] * 24), TypeError, "numpy array or torch tensor"),
+    ],
+)
+def test_fit_steps_bad_input(kwargs, error, message):
+    data, label = _tiny_pairs()
+    net = srcnn.model(n1=4, n2=4)
+    args = dict(net=net, optimizer=torch.optim.SGD(net.parameters(), lr=0.1), data=data, label=label)
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        srcnn.fit_steps(**args)
+
+
+def test_fit_steps_stops_on_a_diverging_loss():
+    data, label = _tiny_pairs()
+    net = srcnn.model(n1=4, n2=4)
+    optimizer = torch.optim.SGD(net.parameters(), lr=1e6)
+    with pytest.raises(ValueError, match="diverged"):
+        srcnn.fit_steps(net, optimizer, data * 1e3, label * 1e3, 50, batch_size=8)
+
+
+def test_to_keras_gives_the_torch_output_channels_last():
+    pytest.importorskip("tensorflow")
+    torch.manual_seed(0)
+    net = srcnn.model()
+    keras_net = srcnn.to_keras(net)
+    image = np.random.default_rng(0).random((1, 1, 40, 47)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(image)).numpy()
+    got = keras_net(image.transpose(0, 2, 3, 1)).numpy()
+    assert got.shape == (1, 28, 35, 1)
+    np.testing.assert_allclose(got.transpose(0, 3, 1, 2), expected, atol=1e-5)
+    kernel = keras_net.layers[0].get_weights()[0]
+    assert kernel.shape == (9, 9, 1, 64)
+    np.testing.assert_array_equal(kernel[2, 5, 0, 7], net[0].weight[7, 0, 2, 5].item())
+
+
+def test_to_keras_refuses_other_networks():
+    with pytest.raises(ValueError, match="unpadded"):
+        srcnn.to_keras(srcnn.model(padding=2))
+    with pytest.raises(ValueError, match="conv, ReLU, conv"):
+        srcnn.to_keras(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        srcnn.to_keras("srcnn")

@@ -2,9 +2,10 @@
 training patches, in one place.
 
 Taught on: "Configuration flags (初始化所有参数)" (the flags, :class:`SRCNNConfig` and
-:func:`parse_config`); also used on "HDF5 files (H5文件)" and "Datasets (数据集)" (the
-patches), "GPU settings (GPU设置-torch)" and "Code parameters and common errors" (the
-model).
+:func:`parse_config`) and "Super-resolution with SRCNN (超分辨率)" (the pipeline: training
+pairs, :func:`fit_steps`, :func:`evaluate`, checkpoints, :func:`to_keras`); also used on
+"HDF5 files (H5文件)" and "Datasets (数据集)" (the patches), "GPU settings (GPU设置-torch)"
+and "Code parameters and common errors" (the model).
 
 The note sets the flags with ``tf.app.flags`` (TF1). Here they are a frozen dataclass,
 :class:`SRCNNConfig`, with the note's defaults, checked on creation, and
@@ -480,3 +481,101 @@ def load_weights(path, sha256: str, net=None):
                              f"the network expects {tuple(tensor.shape)}")
     net.load_state_dict(state)
     return net
+
+
+def fit_steps(
+    net, optimizer, data, label, steps: int, *, batch_size: int = 16, seed: int = 0, device=None
+) -> np.ndarray:
+    """Train ``net`` for ``steps`` mini-batches of SRCNN pairs with the MSE loss.
+
+    ``data`` and ``label`` are ``(N, C, size, size)`` arrays or tensors (the layout of
+    :func:`training_pairs`); they are moved once to ``device`` (default: the net's). Each
+    pass over the data visits every pair once in an order drawn from ``seed``, so two runs
+    from the same weights see the same batches. Returns every step's loss (float64).
+    Raises ``ValueError`` when the net's output does not have the labels' shape, or when
+    the loss stops being finite.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from ._checks import check_module
+    from .training import as_tensor, train_step
+
+    check_module(net, "net")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    steps = check_int(steps, "steps", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    param = next(net.parameters())
+    device = torch.device(device) if device is not None else param.device
+    x, y = as_tensor(data, param.dtype, device), as_tensor(label, param.dtype, device)
+    if x.ndim != 4 or y.ndim != 4 or len(x) != len(y):
+        raise ValueError(
+            f"data and label must be (N, C, H, W) with the same N, got shapes "
+            f"{tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    if batch_size > len(x):
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(x)} pairs")
+    net.to(device)
+    with torch.no_grad():
+        out_shape = tuple(net(x[:1]).shape[1:])
+    if out_shape != tuple(y.shape[1:]):
+        raise ValueError(
+            f"the net turns {tuple(x.shape[1:])} inputs into {out_shape}, "
+            f"but the labels are {tuple(y.shape[1:])}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    losses = np.empty(steps)
+    order, pos = None, len(x)
+    for step in range(steps):
+        if pos + batch_size > len(x):  # a new pass over the data
+            order, pos = torch.randperm(len(x), generator=generator).to(device), 0
+        idx = order[pos : pos + batch_size]
+        pos += batch_size
+        losses[step], _ = train_step(net, optimizer, F.mse_loss, x[idx], y[idx])
+        if not math.isfinite(losses[step]):
+            raise ValueError(f"the loss is {losses[step]} at step {step + 1}: training diverged")
+    return losses
+
+
+def to_keras(net):
+    """A Keras copy of an SRCNN from :func:`model` with valid padding, weights included.
+
+    Keras works channels-last and stores a kernel as ``(kh, kw, in, out)``; PyTorch as
+    ``(out, in, kh, kw)``, so each kernel is permuted ``(2, 3, 1, 0)``. The copy takes
+    ``(N, H, W, C)`` images of any size and returns ``(N, H - 12, W - 12, C)`` for the
+    9-1-5 network.
+    """
+    import torch.nn as nn
+
+    from ._checks import check_module
+
+    check_module(net, "net")
+    kinds = [type(m) for m in net.children()]
+    if kinds != [nn.Conv2d, nn.ReLU, nn.Conv2d, nn.ReLU, nn.Conv2d]:
+        raise ValueError(
+            "net must be conv, ReLU, conv, ReLU, conv (srcnn.model()), got "
+            + ", ".join(k.__name__ for k in kinds)
+        )
+    convs = [m for m in net.children() if isinstance(m, nn.Conv2d)]
+    for conv in convs:
+        if conv.padding != (0, 0) or conv.stride != (1, 1) or conv.dilation != (1, 1) or conv.groups != 1:
+            raise ValueError(
+                "to_keras copies unpadded, stride-1 convolutions only (srcnn.model() with padding=0)"
+            )
+    import tensorflow as tf
+
+    keras_net = tf.keras.Sequential(
+        [tf.keras.Input((None, None, convs[0].in_channels))]
+        + [
+            tf.keras.layers.Conv2D(
+                c.out_channels, c.kernel_size, padding="valid", activation="relu" if i < 2 else None
+            )
+            for i, c in enumerate(convs)
+        ]
+    )
+    for layer, conv in zip(keras_net.layers, convs):
+        kernel = conv.weight.detach().cpu().permute(2, 3, 1, 0).numpy()
+        layer.set_weights([kernel, conv.bias.detach().cpu().numpy()])
+    return keras_net
