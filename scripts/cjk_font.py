@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from utils.paths import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 FONT = ROOT / "_static" / "fonts" / "orange-cjk.woff2"
@@ -107,10 +107,8 @@ def build(out: Path = FONT, source: Path = SOURCE) -> int:
     subsetter.subset(font)
     font.flavor = "woff2"
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".woff2", delete=False) as tmp:
-        font.save(tmp.name)
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, out)  # never a half-written font
+    with atomic_write(out) as tmp:  # never a half-written font
+        font.save(tmp)
     return len(chars)
 
 

@@ -22,11 +22,12 @@ import copy
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from utils.paths import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 from pages import toc_notebooks  # also sets ORANGE_QUIET: no progress bars in outputs
@@ -77,10 +78,8 @@ def shorten_tracebacks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
     """Write next to the target, then replace it: a crash never leaves half a notebook."""
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False) as tmp:
+    with atomic_write(path) as tmp:
         nbformat.write(nb, tmp)
-    os.chmod(tmp.name, 0o644)  # a temporary file is created private; a page is not
-    os.replace(tmp.name, path)
 
 
 def _run(nb: nbformat.NotebookNode, path: Path, timeout: int, allow_errors: bool = False) -> None:

@@ -172,7 +172,14 @@ def test_sdpa_fully_masked_row_gives_zeros_like_pytorch():
     ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"mask": torch.ones(3, 5, dtype=torch.int64)},
      TypeError, "bool or floating point"),
     ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"mask": [[True] * 5] * 3}, TypeError, "mask must be"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": "big"}, TypeError, "scale must be"),
+    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": "big"}, TypeError,
+     "scale must be a real number, got str"),
+    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": True}, TypeError,
+     "scale must be a real number, got bool"),
+    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": float("inf")}, ValueError,
+     "scale must be a finite number, got inf"),
+    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": float("nan")}, ValueError,
+     "scale must be a finite number, got nan"),
 ])
 def test_sdpa_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -257,8 +257,10 @@ def test_chain_rule_example_matches_autograd():
 def test_chain_rule_example_bad_input():
     with pytest.raises(TypeError, match="y must be a real number"):
         bp.chain_rule_example(1.0, "2", 3.0)
-    with pytest.raises(ValueError, match="z must be finite"):
+    with pytest.raises(ValueError, match="z must be a finite number, got inf"):
         bp.chain_rule_example(1.0, 2.0, float("inf"))
+    with pytest.raises(TypeError, match="x must be a real number, got bool"):
+        bp.chain_rule_example(True, 2.0, 3.0)
 
 
 def test_draw_chain_rule_labels():

@@ -318,10 +318,19 @@ def test_time_optimal_overheads_bad_input():
         bx.time_optimal_overheads([1, 2, 3], [1, 2])
     with pytest.raises(ValueError, match="None for the same runs"):
         bx.time_optimal_overheads([1, None, 3], [1, 2, 3])
-    with pytest.raises(ValueError, match="margin must be a number >= 1"):
+    with pytest.raises(ValueError, match="margin must be a finite number >= 1, got 0.5"):
         bx.time_optimal_overheads([1, 2, 3], [1, 2, 3], margin=0.5)
-    with pytest.raises(ValueError, match="positive number"):
+    with pytest.raises(ValueError, match="margin must be a finite number >= 1, got inf"):
+        bx.time_optimal_overheads([1, 2, 3], [1, 2, 3], margin=math.inf)
+    with pytest.raises(TypeError, match="margin must be a real number, got str"):
+        bx.time_optimal_overheads([1, 2, 3], [1, 2, 3], margin="2")
+    never = r"\(None: a run that never got there\)"
+    with pytest.raises(ValueError, match=rf"each of steps {never} must be a finite number > 0, got -2.0"):
         bx.time_optimal_overheads([1, -2, 3], [1, 2, 3])
+    with pytest.raises(ValueError, match=r"each of samples .* must be a finite number > 0, got nan"):
+        bx.time_optimal_overheads([1, 2, 3], [1, math.nan, 3])
+    with pytest.raises(TypeError, match=r"each of steps .* must be a real number, got bool"):
+        bx.time_optimal_overheads([1, True, 3], [1, 2, 3])
     with pytest.raises(TypeError, match="sequence"):
         bx.time_optimal_overheads("abc", [1, 2, 3])
 
@@ -373,8 +382,12 @@ def test_epochs_cap_and_scaled_lr():
     assert bx.scaled_lr(0.01, 32, 8, rule="sqrt") == pytest.approx(0.005)
     with pytest.raises(ValueError, match="rule must be"):
         bx.scaled_lr(0.01, 32, 8, rule="cubic")
-    with pytest.raises(ValueError, match="base_lr must be a positive"):
+    with pytest.raises(ValueError, match="base_lr must be a finite number > 0, got 0.0"):
         bx.scaled_lr(0, 32, 8)
+    with pytest.raises(ValueError, match="base_lr must be a finite number > 0, got inf"):
+        bx.scaled_lr(math.inf, 32, 8)
+    with pytest.raises(TypeError, match="base_lr must be a real number, got str"):
+        bx.scaled_lr("0.01", 32, 8)
     with pytest.raises(ValueError, match="max_steps must be >= 1"):
         bx.epochs_cap(1, 10, 5, max_steps=0)
 
@@ -385,8 +398,12 @@ def test_runs_bad_input():
         bx.train_run(blob_model, sgd, object(), 4, epochs=1)
     with pytest.raises(TypeError, match="torch.optim.Optimizer"):
         bx.train_run(blob_model, lambda p, b: "adam", data, 4, epochs=1)
-    with pytest.raises(ValueError, match="target must be in"):
+    with pytest.raises(ValueError, match=r"target must be a finite number in \(0, 1\], got 1.5"):
         bx.time_to_accuracy(blob_model, sgd, data, [4], target=1.5)
+    with pytest.raises(TypeError, match="target must be a real number, got bool"):
+        bx.train_run(blob_model, sgd, data, 4, epochs=1, target=True)
+    with pytest.raises(ValueError, match=r"train_target must be a finite number in \(0, 1\], got 0.0"):
+        bx.final_accuracy_sweep(blob_model, sgd, data, [4], [0], max_epochs=1, train_target=0)
     with pytest.raises(ValueError, match="batch_size must be <= 64"):
         bx.train_run(blob_model, sgd, data, 65, epochs=1)
     with pytest.raises(TypeError, match="optimizer_factory must be callable"):
@@ -468,8 +485,10 @@ def test_quadratic_surface_bad_input():
     with pytest.raises(ValueError, match="x must be"):
         bx.quadratic_surface(x, y[:-1])
     s = bx.quadratic_surface(x, y)
-    with pytest.raises(ValueError, match="level must be a positive"):
+    with pytest.raises(ValueError, match="level must be a finite number > 0, got 0.0"):
         s.semi_axes(0.0)
+    with pytest.raises(TypeError, match="level must be a real number, got NoneType"):
+        s.semi_axes(None)
     with pytest.raises(ValueError, match="exactly 2 weights"):
         bx.quadratic_surface(np.c_[x, x[:, :1] ** 2], y).ellipse(1.0)
     with pytest.raises(ValueError, match="dimension of size 2"):
@@ -495,8 +514,10 @@ def test_linear_sgd_path_bad_input():
     s = bx.quadratic_surface(*surface_data())
     with pytest.raises(ValueError, match=r"w0 must have shape \(2,\)"):
         bx.linear_sgd_path(s, [1.0], lr=0.1, batch_size=1, steps=1)
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got -1.0"):
         bx.linear_sgd_path(s, [1.0, 1.0], lr=-1, batch_size=1, steps=1)
+    with pytest.raises(TypeError, match="lr must be a real number, got str"):
+        bx.linear_sgd_path(s, [1.0, 1.0], lr="0.1", batch_size=1, steps=1)
     with pytest.raises(ValueError, match="batch_size must be <= 50"):
         bx.linear_sgd_path(s, [1.0, 1.0], lr=0.1, batch_size=51, steps=1)
     with pytest.raises(TypeError, match="QuadraticSurface"):

@@ -90,3 +90,55 @@ def test_check_module_accepts_modules_only():
     assert check_module(layer) is layer
     with pytest.raises(TypeError, match="net must be a torch.nn.Module, got str"):
         check_module("layer", "net")
+
+
+def test_check_real_bounds_inclusive_and_exclusive():
+    from utils._checks import check_real
+
+    assert check_real(3, "x") == 3.0 and type(check_real(3, "x")) is float
+    assert check_real(-1e300, "x") == -1e300  # no bounds: any finite number
+    assert check_real(1, "margin", minimum=1) == 1.0  # minimum is inclusive
+    assert check_real(1, "target", above=0, maximum=1) == 1.0  # maximum is inclusive
+    assert check_real(0, "dropout", minimum=0, below=1) == 0.0
+    assert check_real(np.float32(0.25), "p", above=0, below=1) == 0.25
+    assert check_real(np.int64(2), "k", minimum=0) == 2.0
+
+
+@pytest.mark.parametrize(
+    "value, bounds, message",
+    [
+        (0, dict(above=0), "x must be a finite number > 0, got 0.0"),
+        (0.5, dict(minimum=1), "x must be a finite number >= 1, got 0.5"),
+        (1, dict(below=1), "x must be a finite number < 1, got 1.0"),
+        (2, dict(maximum=1.5), r"x must be a finite number <= 1.5, got 2.0"),
+        (1.5, dict(above=0, maximum=1), r"x must be a finite number in \(0, 1\], got 1.5"),
+        (0, dict(above=0, maximum=1), r"x must be a finite number in \(0, 1\], got 0.0"),
+        (1, dict(minimum=0, below=1), r"x must be a finite number in \[0, 1\), got 1.0"),
+        (float("nan"), {}, "x must be a finite number, got nan"),
+        (float("inf"), dict(above=0), "x must be a finite number > 0, got inf"),
+        (-float("inf"), dict(maximum=0), "x must be a finite number <= 0, got -inf"),
+    ],
+)
+def test_check_real_range_errors_say_the_range(value, bounds, message):
+    from utils._checks import check_real
+
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        check_real(value, "x", **bounds)
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(True), "1", None, [1.0], 1 + 0j, np.array([1.0])],
+                         ids=lambda v: type(v).__name__)
+def test_check_real_type_errors(value):
+    from utils._checks import check_real
+
+    with pytest.raises(TypeError, match="lr must be a real number, got"):
+        check_real(value, "lr", above=0)
+
+
+def test_check_real_refuses_two_bounds_on_one_side():
+    from utils._checks import check_real
+
+    with pytest.raises(ValueError, match="at most one lower bound"):
+        check_real(1, "x", minimum=0, above=0)
+    with pytest.raises(ValueError, match="one upper bound"):
+        check_real(1, "x", maximum=2, below=2)

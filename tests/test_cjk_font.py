@@ -55,3 +55,13 @@ def test_build_needs_the_source_font(tmp_path):
     with pytest.raises(FileNotFoundError, match="fonts-noto-cjk"):
         cjk_font.build(tmp_path / "out.woff2", source=tmp_path / "none.ttc")
     assert not (tmp_path / "out.woff2").exists()
+
+
+@pytest.mark.skipif(not cjk_font.SOURCE.is_file(), reason="needs apt-get install fonts-noto-cjk")
+def test_build_writes_the_whole_font_at_once(tmp_path):
+    out = tmp_path / "out.woff2"
+    count = cjk_font.build(out)
+    assert count == len(cjk_font.site_characters())
+    assert cjk_font.site_characters() <= cjk_font.font_characters(out)
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.woff2"]  # no temporary file left

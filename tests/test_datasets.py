@@ -82,3 +82,12 @@ def test_test_fraction():
 def test_bad_arguments(kwargs, error):
     with pytest.raises(error):
         digits_split(**kwargs)
+
+
+def test_test_fraction_messages_say_the_range():
+    with pytest.raises(ValueError, match=r"test_fraction must be a finite number in \(0, 1\), got 1.0"):
+        digits_split(test_fraction=1.0)
+    with pytest.raises(ValueError, match=r"test_fraction must be a finite number in \(0, 1\), got nan"):
+        digits_split(test_fraction=float("nan"))
+    with pytest.raises(TypeError, match="test_fraction must be a real number, got str"):
+        digits_split(test_fraction="0.2")

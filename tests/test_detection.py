@@ -241,8 +241,10 @@ def test_match_detections_bad_input():
     d, gt = _hand_image()
     with pytest.raises(KeyError, match="image 'b'"):
         det.match_detections({"b": d["a"]}, gt)
-    with pytest.raises(ValueError, match=r"iou_threshold must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"iou_threshold must be a finite number in \(0, 1\], got 1.5"):
         det.match_detections(d, gt, 1.5)
+    with pytest.raises(ValueError, match=r"iou_threshold must be a finite number in \(0, 1\], got 0.0"):
+        det.match_detections(d, gt, 0)
     with pytest.raises(ValueError, match="rule must be one of"):
         det.match_detections(d, gt, rule="yolo")
     with pytest.raises(ValueError, match="has 4 boxes but scores of shape"):
@@ -315,10 +317,15 @@ def test_synthetic_detections_noise_changes_only_boxes_and_duplicates_are_fps():
 
 
 def test_synthetic_bad_input():
-    with pytest.raises(ValueError, match="miss_rate must be a probability"):
+    in_01 = r"must be a finite number in \[0, 1\]"
+    with pytest.raises(ValueError, match=rf"miss_rate \(a probability\) {in_01}, got 2.0"):
         det.synthetic_detections({}, 0, miss_rate=2)
-    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0, got -1.0"):
         det.synthetic_detections({}, 0, noise=-1)
+    with pytest.raises(ValueError, match="false_positives must be a finite number >= 0, got inf"):
+        det.synthetic_detections({}, 0, false_positives=float("inf"))
+    with pytest.raises(TypeError, match=r"duplicate_rate \(a probability\) must be a real number, got str"):
+        det.synthetic_detections({}, 0, duplicate_rate="0.1")
     with pytest.raises(ValueError, match="n_images must be >= 1"):
         det.synthetic_ground_truth(0, 0, ["a"])
     with pytest.raises(TypeError, match="classes must be a non-empty sequence"):

@@ -153,3 +153,78 @@ def test_dead_unit_fraction_errors():
         dead_unit_fraction(_dead_net(), _x().numpy())
     with pytest.raises(ValueError, match="no activation module"):
         dead_unit_fraction(nn.Sequential(nn.Linear(4, 2), nn.Tanh()), _x())
+
+
+def test_capture_inputs_and_outputs_match_running_the_layers_by_hand():
+    from utils.diagnostics import capture, capture_module_inputs
+
+    net = _net()
+    x, _ = _batch()
+    net.train()
+    outs = capture(net, x, list(net), what="output")
+    ins = capture(net, x, list(net), what="input")
+    h = x
+    for layer, got_in, got_out in zip(net, ins, outs):
+        assert torch.equal(got_in, h)
+        h = layer(h)
+        assert torch.equal(got_out, h.detach()) and not got_out.requires_grad
+    assert net.training and all(not m._forward_hooks for m in net.modules())
+    assert all(torch.equal(a, b) for a, b in zip(capture_module_inputs(net, x, [net[2]]), [ins[2]]))
+
+
+def test_capture_a_layer_called_twice_gives_the_last_call():
+    from utils.diagnostics import capture
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.fc(self.fc(x))
+
+    net = Twice()
+    x = torch.randn(2, 3)
+    [out] = capture(net, x, [net.fc], what="output")
+    assert torch.equal(out, net.fc(net.fc(x)).detach())
+
+
+def test_capture_bad_input():
+    from utils.diagnostics import capture
+
+    net = _net()
+    x, _ = _batch()
+    with pytest.raises(ValueError, match="what must be 'input' or 'output'"):
+        capture(net, x, [net[0]], what="inputs")
+    with pytest.raises(ValueError, match="at least one module"):
+        capture(net, x, [])
+    with pytest.raises(ValueError, match=r"modules \[1\] \(by position\) were not called"):
+        capture(net, x, [net[0], nn.Linear(2, 2)])
+    with pytest.raises(TypeError, match="modules must hold torch.nn.Module objects, got str"):
+        capture(net, x, ["fc"])
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        capture(lambda t: t, x, [net[0]])
+    assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_hooks_pre_and_forward_in_call_order_and_removed_even_after_an_error():
+    from utils.diagnostics import hooks
+
+    net = _net()
+    calls = []
+    with hooks(net.modules(), pre=lambda i, m, args: calls.append(("pre", i)),
+               forward=lambda i, m, args, out: calls.append(("post", i))):
+        net(torch.zeros(1, 6))
+    # net itself is modules[0]: its pre hook first, its forward hook last
+    assert calls[:3] == [("pre", 0), ("pre", 1), ("post", 1)] and calls[-1] == ("post", 0)
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in net.modules())
+    with pytest.raises(RuntimeError):
+        with hooks([net[0]], forward=lambda *a: None):
+            net(torch.zeros(1, 7))  # wrong feature count
+    assert all(not m._forward_hooks for m in net.modules())
+    with pytest.raises(ValueError, match="forward hook, a pre hook or both"):
+        with hooks([net[0]]):
+            pass
+    with pytest.raises(TypeError, match="forward must be callable"):
+        with hooks([net[0]], forward="print"):
+            pass

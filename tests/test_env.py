@@ -149,3 +149,52 @@ def test_quiet_tensorflow_leaves_no_line_for_the_first_session():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "6.0"
     assert done.stderr == ""
+
+
+def test_device_name_cpu_is_the_model_name():
+    name = env.device_name("cpu")
+    assert isinstance(name, str) and name
+    assert env.device_name(torch.device("cpu")) == name
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith("model name")]
+        if models:
+            assert name == models[0]
+
+
+def test_device_name_cuda_asks_torch(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: f"Fake GPU {i}")
+    assert env.device_name("cuda") == "Fake GPU 0"
+    assert env.device_name(torch.device("cuda", 1)) == "Fake GPU 1"
+    with pytest.raises(ValueError, match=r"no CUDA device 2 on this machine \(2 CUDA devices\)"):
+        env.device_name("cuda:2")
+
+
+def test_report_names_the_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "Fake GPU")
+    assert env.report().splitlines()[-1] == "device: cuda (Fake GPU)"
+
+
+@pytest.mark.parametrize(
+    "device, error, match",
+    [
+        (0.5, TypeError, "device must be a torch.device or a str"),
+        (None, TypeError, "device must be a torch.device or a str"),
+        ("gpu", ValueError, "device must name a torch device"),
+        ("meta", ValueError, "must be a CPU or CUDA device, got 'meta'"),
+    ],
+)
+def test_device_name_bad_input(device, error, match):
+    with pytest.raises(error, match=match):
+        env.device_name(device)
+
+
+def test_device_name_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"no CUDA device 0 on this machine \(0 CUDA devices\)"):
+        env.device_name("cuda")

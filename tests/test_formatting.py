@@ -190,7 +190,9 @@ def test_below_bad_input():
         formatting.below(np.zeros(3), 1e-6)
     with pytest.raises(TypeError, match="real number"):
         formatting.below(True, 1e-6)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="limit must be a finite number > 0, got 0.0"):
         formatting.below(1e-7, 0)
+    with pytest.raises(TypeError, match="limit must be a real number, got str"):
+        formatting.below(1e-7, "1e-6")
     with pytest.raises(ValueError, match="NaN"):
         formatting.below(float("nan"), 1e-6)

@@ -129,12 +129,14 @@ def test_leakage_of_an_impulse_counts_bins():
 
 
 def test_leakage_bad_input():
-    with pytest.raises(ValueError, match="width must be > 0"):
+    with pytest.raises(ValueError, match="width must be a finite number > 0"):
         fourier.leakage_fraction(np.ones(8), 1, width=0)
     with pytest.raises(ValueError, match="all zeros"):
         fourier.leakage_fraction(np.zeros(8), 1)
     with pytest.raises(TypeError, match="freq must be a real number"):
         fourier.leakage_fraction(np.ones(8), "1")
+    with pytest.raises(ValueError, match="freq must be a finite number, got nan"):
+        fourier.leakage_fraction(np.ones(8), float("nan"))
 
 
 # --------------------------------------------------------------------------- square wave
@@ -297,7 +299,8 @@ def test_ideal_filter_equals_direct_convolution_with_inverse_dft_of_mask():
 @pytest.mark.parametrize("kwargs, exc, match", [
     (dict(kind="notch", cutoff=0.1), ValueError, "kind must be one of"),
     (dict(kind="lowpass", cutoff=0.1, profile="butterworth"), ValueError, "profile must be one of"),
-    (dict(kind="lowpass", cutoff=0.0), ValueError, "cutoff must be > 0"),
+    (dict(kind="lowpass", cutoff=0.0), ValueError, "cutoff must be a finite number > 0, got 0.0"),
+    (dict(kind="highpass", cutoff=float("inf")), ValueError, "cutoff must be a finite number > 0, got inf"),
     (dict(kind="lowpass", cutoff="0.1"), TypeError, "cutoff must be a real number"),
     (dict(kind="bandpass", cutoff=0.1), ValueError, r"\(low, high\) pair"),
     (dict(kind="bandpass", cutoff=(0.3, 0.1)), ValueError, "0 < low < high"),

@@ -37,8 +37,10 @@ def test_psnr_hand_cases():
 def test_psnr_bad_input():
     with pytest.raises(ValueError, match="same shape"):
         metrics.psnr(np.zeros(3), np.zeros(4))
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="data_range must be a finite number > 0, got 0.0"):
         metrics.psnr(np.zeros(3), np.ones(3), data_range=0)
+    with pytest.raises(ValueError, match="data_range must be a finite number > 0, got nan"):
+        metrics.psnr(np.zeros(3), np.ones(3), data_range=np.float32("nan"))
     with pytest.raises(TypeError, match="data_range must be a real number"):
         metrics.psnr(np.zeros(3), np.ones(3), data_range="255")
     with pytest.raises(TypeError, match="a must be a real"):

@@ -126,3 +126,104 @@ def test_atomic_write_needs_an_existing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         with atomic_write(tmp_path / "missing" / "x.txt"):
             pass
+
+
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    from utils.paths import atomic_write
+
+    target = tmp_path / "script.sh"
+    target.write_text("old")
+    target.chmod(0o750)
+    with atomic_write(target) as tmp:
+        assert tmp.exists() and tmp.read_bytes() == b""  # created empty, next to the target
+        tmp.write_text("new")
+    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o750"
+    fresh = tmp_path / "new.txt"
+    with atomic_write(str(fresh)) as tmp:  # a str works too
+        tmp.write_text("x")
+    assert oct(fresh.stat().st_mode & 0o777) == "0o644"
+
+
+def test_atomic_write_bad_input(tmp_path):
+    from utils.paths import atomic_write
+
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
+        with atomic_write(3):
+            pass
+    with pytest.raises(TypeError, match="got bytes"):
+        with atomic_write(b"x.txt"):
+            pass
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError, match="replaces a file"):
+        with atomic_write(tmp_path / "folder"):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_atomic_replace_dir_new_and_existing_folder(tmp_path):
+    from utils.paths import atomic_replace_dir
+
+    target = tmp_path / "data"
+    with atomic_replace_dir(target) as tmp:
+        assert tmp.is_dir() and not any(tmp.iterdir()) and tmp.parent == tmp_path
+        (tmp / "a.txt").write_text("one")
+        assert not target.exists()  # nothing in place before the block ends
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
+    assert oct(target.stat().st_mode & 0o777) == "0o755"
+    target.chmod(0o700)
+    with atomic_replace_dir(target) as tmp:
+        (tmp / "b.txt").write_text("two")
+        assert (target / "a.txt").read_text() == "one"  # the old folder is intact meanwhile
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]  # replaced, not merged
+    assert oct(target.stat().st_mode & 0o777) == "0o700"  # the old folder's permissions
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no temporary, no old copy
+
+
+def test_atomic_replace_dir_leaves_the_old_folder_on_error(tmp_path):
+    from utils.paths import atomic_replace_dir
+
+    target = tmp_path / "data"
+    target.mkdir()
+    (target / "keep.txt").write_text("old")
+    with pytest.raises(RuntimeError, match="half way"):
+        with atomic_replace_dir(target) as tmp:
+            (tmp / "sub").mkdir()
+            (tmp / "sub" / "half.txt").write_text("half")
+            raise RuntimeError("extraction failed half way")
+    assert sorted(p.name for p in target.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_atomic_replace_dir_puts_the_old_folder_back_when_the_rename_fails(tmp_path, monkeypatch):
+    import utils.paths as paths
+
+    target = tmp_path / "data"
+    target.mkdir()
+    (target / "keep.txt").write_text("old")
+
+    def failing_replace(src, dst):
+        raise OSError("rename refused (simulated)")
+
+    with pytest.raises(OSError, match="simulated"):
+        with paths.atomic_replace_dir(target) as tmp:
+            (tmp / "new.txt").write_text("new")
+            monkeypatch.setattr(paths.os, "replace", failing_replace)
+    monkeypatch.undo()
+    assert sorted(p.name for p in target.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_atomic_replace_dir_bad_input(tmp_path):
+    from utils.paths import atomic_replace_dir
+
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got NoneType"):
+        with atomic_replace_dir(None):
+            pass
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        with atomic_replace_dir(tmp_path / "missing" / "data"):
+            pass
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        with atomic_replace_dir(tmp_path / "file"):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

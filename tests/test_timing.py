@@ -80,12 +80,12 @@ def test_speed_ratio():
 @pytest.mark.parametrize(
     "slow, fast, error, match",
     [
-        (1.0, 0.0, ValueError, "fast must be a positive, finite"),
-        (-1.0, 1.0, ValueError, "slow must be a positive, finite"),
-        (math.nan, 1.0, ValueError, "slow must be a positive, finite"),
-        (1.0, math.inf, ValueError, "fast must be a positive, finite"),
-        (True, 1.0, TypeError, "slow must be a number of seconds"),
-        (1.0, "0.5", TypeError, "fast must be a number of seconds"),
+        (1.0, 0.0, ValueError, r"fast \(seconds\) must be a finite number > 0, got 0.0"),
+        (-1.0, 1.0, ValueError, r"slow \(seconds\) must be a finite number > 0, got -1.0"),
+        (math.nan, 1.0, ValueError, r"slow \(seconds\) must be a finite number > 0, got nan"),
+        (1.0, math.inf, ValueError, r"fast \(seconds\) must be a finite number > 0, got inf"),
+        (True, 1.0, TypeError, r"slow \(seconds\) must be a real number, got bool"),
+        (1.0, "0.5", TypeError, r"fast \(seconds\) must be a real number, got str"),
     ],
 )
 def test_speed_ratio_bad_input(slow, fast, error, match):

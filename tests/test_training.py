@@ -258,3 +258,57 @@ def test_train_step_lowers_the_loss():
     for _ in range(20):
         last, _ = train_step(net, opt, torch.nn.functional.mse_loss, x, y)
     assert last < first
+
+
+def test_first_reaching_index_or_label():
+    from utils.training import first_reaching
+
+    acc = [0.5, 0.9, 0.85, 0.95]
+    assert first_reaching(acc, 0.9) == 1  # the index: >= counts
+    assert first_reaching(acc, 0.91, at=[10, 20, 30, 40]) == 40
+    assert first_reaching(acc, 0.1, at=[0, 5, 10, 15]) == 0  # reached at the first record
+    assert first_reaching(acc, 0.99) is None and first_reaching(acc, 0.99, at=[1, 2, 3, 4]) is None
+    assert first_reaching([], 0.5) is None and first_reaching([], 0.5, at=[]) is None
+    assert first_reaching(np.array([np.nan, 0.2, np.nan, 0.7]), 0.5) == 3  # NaN never reaches
+    assert first_reaching([float("inf")], 1.0) == 0
+    assert first_reaching((1, 2, 3), 2) == 1  # ints, tuples
+
+
+@pytest.mark.parametrize(
+    "values, target, at, error, match",
+    [
+        ([0.1, "x"], 0.5, None, TypeError, "values must be a real number"),
+        ([0.1, None], 0.5, None, TypeError, "values must be a real number"),
+        ([[0.1, 0.2]], 0.5, None, ValueError, "values must be a 1-D sequence"),
+        ([0.1], "0.5", None, TypeError, "target must be a real number"),
+        ([0.1], float("nan"), None, ValueError, "target must be a finite number"),
+        ([0.1], None, None, TypeError, "target must be a real number"),
+        ([0.1, 0.2], 0.5, [1], ValueError, r"at must have one entry per value \(2\), got 1"),
+        ([0.1], 0.5, 3, TypeError, "at must be a sequence"),
+        ([0.1], 0.5, "a", TypeError, "at must be a sequence"),
+    ],
+)
+def test_first_reaching_bad_input(values, target, at, error, match):
+    from utils.training import first_reaching
+
+    with pytest.raises(error, match=match):
+        first_reaching(values, target, at=at)
+
+
+def test_train_mode_restores_the_mode_even_after_an_error():
+    import torch
+
+    from utils.training import train_mode
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout())
+    net.eval()
+    with train_mode(net) as inside:
+        assert inside is net and net.training and net[1].training
+    assert not net.training and not net[1].training
+    with pytest.raises(RuntimeError):
+        with train_mode(net):
+            raise RuntimeError("inside")
+    assert not net.training
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        with train_mode(3):
+            pass

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ._checks import check_int
+from ._checks import check_int, check_real
+from .training import as_tensor
 
 
 def _check_images(x, channels: int | None = None, name: str = "x") -> torch.Tensor:
@@ -120,8 +121,8 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | Non
     _check_qkv(q, k)
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
-    elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
-        raise TypeError(f"scale must be a finite number or None, got {scale!r}")
+    else:
+        scale = check_real(scale, "scale")
     scores = (q @ k.transpose(-2, -1)) * scale
     if mask is not None:
         if not isinstance(mask, torch.Tensor):
@@ -225,7 +226,7 @@ def edge_color_features(image) -> torch.Tensor:
         raise ValueError(f"image must be (H, W, 3), got shape {arr.shape}")
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"image must be numeric, got dtype {arr.dtype}")
-    x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).permute(2, 0, 1)[None]
+    x = as_tensor(arr, torch.float32).permute(2, 0, 1)[None]
     sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 4
     grey = torch.tensor([0.299, 0.587, 0.114])
     weight = torch.zeros(7, 3, 3, 3)

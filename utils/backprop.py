@@ -14,14 +14,13 @@ Taught on: "Backpropagation (反向传播算法)".
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
 
 from . import activations as _act
-from ._checks import as_float_array, check_int, check_positive_real
+from ._checks import as_float_array, check_int, check_positive_real, check_real
 from .timing import measure
 
 #: The parameter names of the two-layer network, in order.
@@ -342,12 +341,7 @@ class ChainRuleExample:
 
 def chain_rule_example(x: float, y: float, z: float) -> ChainRuleExample:
     """Forward values, local derivatives and backpropagated gradients of ``(x*y + z)**2``."""
-    for name, value in (("x", x), ("y", y), ("z", z)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if not math.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-    x, y, z = float(x), float(y), float(z)
+    x, y, z = check_real(x, "x"), check_real(y, "y"), check_real(z, "z")
     u = x * y
     v = u + z
     f = v * v

@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_module
+from ._checks import as_float_array, check_int, check_module, check_positive_real, check_real
 from .timing import measure
-from .training import History, evaluate, fit
+from .training import History, as_tensor, evaluate, first_reaching, fit, train_step
 
 # --------------------------------------------------------------------------- checks
 
@@ -56,11 +55,9 @@ def _as_xy(x, y):
     import torch
 
     def tensor(a, dtype, name):
-        if isinstance(a, torch.Tensor):
-            return a.detach().cpu().to(dtype)
-        if isinstance(a, np.ndarray):
-            return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
-        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(a).__name__}")
+        if not isinstance(a, (torch.Tensor, np.ndarray)):
+            raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(a).__name__}")
+        return as_tensor(a.detach() if isinstance(a, torch.Tensor) else a, dtype, "cpu")
 
     x, y = tensor(x, torch.float32, "x"), tensor(y, torch.int64, "y")
     if x.ndim != 2:
@@ -105,11 +102,7 @@ def _check_callable(fn, name: str):
 
 
 def _check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in (0, 1], got {type(value).__name__}")
-    if not 0.0 < float(value) <= 1.0:
-        raise ValueError(f"{name} must be in (0, 1], got {value}")
-    return float(value)
+    return check_real(value, name, above=0, maximum=1)
 
 
 # ------------------------------------------------------------------ gradients
@@ -306,15 +299,10 @@ def _step_optimizer(optimizer_factory):
 
 def _training_step(model, optimizer, x, y, idx, device) -> None:
     """What :func:`utils.training.fit` does per batch: index the batch, move it to
-    ``device``, forward, cross-entropy, backward, optimizer step, read the loss."""
+    ``device``, then :func:`utils.training.train_step` with cross-entropy."""
     import torch.nn.functional as F
 
-    xb, yb = x[idx].to(device), y[idx].to(device)
-    loss = F.cross_entropy(model(xb), yb)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    loss.item()
+    train_step(model, optimizer, F.cross_entropy, x[idx].to(device), y[idx].to(device))
 
 
 def throughput(
@@ -468,10 +456,8 @@ def _check_counts(values, name: str) -> list[float]:
     for v in values:
         if v is None or v == math.inf:
             out.append(math.inf)
-        elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"each of {name} must be a positive number, or None for a run that never got there; got {v!r}")
         else:
-            out.append(float(v))
+            out.append(check_positive_real(v, f"each of {name} (None: a run that never got there)"))
     return out
 
 
@@ -497,9 +483,7 @@ def time_optimal_overheads(steps, samples, margin: float = 1.25) -> list[tuple[f
         raise ValueError(f"need at least 3 batch sizes (two ends and one in between), got {len(steps)}")
     if any((s == math.inf) != (m == math.inf) for s, m in zip(steps, samples)):
         raise ValueError("steps and samples must be None for the same runs")
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 1.0 <= margin < math.inf:
-        raise ValueError(f"margin must be a number >= 1, got {margin!r}")
-    margin = float(margin)
+    margin = check_real(margin, "margin", minimum=1)
     found = []
     for i in range(1, len(steps) - 1):
         if steps[i] == math.inf:
@@ -547,10 +531,8 @@ class Run:
     model: object = field(repr=False, compare=False, default=None)
 
     def _index(self) -> int | None:
-        if self.target is None:
-            return None
-        epoch = self.history.first_epoch_reaching(self.target)
-        return None if epoch is None else self.history.epoch.index(epoch)
+        """Position in ``history`` of the first epoch at ``target`` (:func:`utils.training.first_reaching`)."""
+        return None if self.target is None else first_reaching(self.history.test_accuracy, self.target)
 
     @property
     def reached(self) -> bool:
@@ -608,14 +590,13 @@ def epochs_cap(batch_size: int, n: int, max_epochs: int, max_steps: int | None =
 def scaled_lr(base_lr: float, base_batch: int, batch_size: int, rule: str = "linear") -> float:
     """Learning rate for ``batch_size`` from one tuned at ``base_batch``: ``"linear"``
     (lr ∝ B, Goyal et al. 2017) or ``"sqrt"`` (lr ∝ √B)."""
-    if isinstance(base_lr, bool) or not isinstance(base_lr, numbers.Real) or not base_lr > 0:
-        raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")
+    base_lr = check_positive_real(base_lr, "base_lr")
     base_batch = check_int(base_batch, "base_batch", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     if rule == "linear":
-        return float(base_lr) * batch_size / base_batch
+        return base_lr * batch_size / base_batch
     if rule == "sqrt":
-        return float(base_lr) * math.sqrt(batch_size / base_batch)
+        return base_lr * math.sqrt(batch_size / base_batch)
     raise ValueError(f"rule must be 'linear' or 'sqrt', got {rule!r}")
 
 
@@ -785,9 +766,8 @@ class QuadraticSurface:
     def semi_axes(self, level: float) -> np.ndarray:
         """Half-lengths of the level set ``L = min_loss + level`` along each eigenvector:
         ``sqrt(2 level / λ_i)`` (ascending eigenvalues → descending axes)."""
-        if isinstance(level, bool) or not isinstance(level, numbers.Real) or not level > 0:
-            raise ValueError(f"level must be a positive number, got {level!r}")
-        return np.sqrt(2.0 * float(level) / self.eigenvalues)
+        level = check_positive_real(level, "level")
+        return np.sqrt(2.0 * level / self.eigenvalues)
 
     def ellipse(self, level: float, n_points: int = 200) -> np.ndarray:
         """``n_points`` points (n_points, 2) on the level set ``L = min_loss + level`` of a
@@ -830,8 +810,7 @@ def linear_sgd_path(surface: QuadraticSurface, w0, *, lr: float, batch_size: int
     d = surface.x.shape[1]
     if w.shape != (d,):
         raise ValueError(f"w0 must have shape ({d},), got {w.shape}")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = check_positive_real(lr, "lr")
     n = len(surface.y)
     batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n)
     steps = check_int(steps, "steps", minimum=0)

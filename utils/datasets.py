@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_int, check_real
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,7 @@ def digits_split(test_fraction: float = 0.25, seed: int = 0, standardize: bool =
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)):
-        raise TypeError(f"test_fraction must be a float, got {type(test_fraction).__name__}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
+    test_fraction = check_real(test_fraction, "test_fraction", above=0, below=1)
     seed = check_int(seed, "seed", minimum=0)
     x, y = load_digits(return_X_y=True)
     x_tr, x_te, y_tr, y_te = train_test_split(

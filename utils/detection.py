@@ -11,15 +11,13 @@ without objects of the class maps to an empty (0, 4) array).
 """
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_int
+from ._checks import as_float_array, check_int, check_real
 
 #: The AP definitions :func:`average_precision` knows.
 METHODS = ("voc07_11point", "all_points", "coco_101point", "sklearn_step")
@@ -231,12 +229,7 @@ class Matches:
 
 
 def _check_threshold(t) -> float:
-    if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        raise TypeError(f"iou_threshold must be a real number, got {type(t).__name__}")
-    t = float(t)
-    if not (0 < t <= 1):
-        raise ValueError(f"iou_threshold must be in (0, 1], got {t:g}")
-    return t
+    return check_real(t, "iou_threshold", above=0, maximum=1)
 
 
 def _check_thresholds(iou_threshold) -> np.ndarray:
@@ -452,14 +445,10 @@ def synthetic_detections(ground_truth_by_class, seed, *, noise: float = 0.1, mis
     """
     rng = _rng(seed)
     size = _check_size(image_size)
-    params = {"noise": noise, "miss_rate": miss_rate, "false_positives": false_positives,
-              "duplicate_rate": duplicate_rate}
-    for name, value in params.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    for name in ("miss_rate", "duplicate_rate"):
-        if params[name] > 1:
-            raise ValueError(f"{name} must be a probability in [0, 1], got {params[name]!r}")
+    noise = check_real(noise, "noise", minimum=0)
+    false_positives = check_real(false_positives, "false_positives", minimum=0)
+    miss_rate = check_real(miss_rate, "miss_rate (a probability)", minimum=0, maximum=1)
+    duplicate_rate = check_real(duplicate_rate, "duplicate_rate (a probability)", minimum=0, maximum=1)
     if not isinstance(ground_truth_by_class, Mapping):
         raise TypeError("ground_truth_by_class must be a mapping class -> {image: boxes}")
     width, height = size

@@ -1,8 +1,11 @@
-"""Looking inside a network: gradient norms per layer and dead units.
+"""Looking inside a network: gradient norms per layer, dead units, and what a layer
+receives or returns (:func:`capture`, on top of :func:`hooks`).
 
 Taught on: "Activation functions (激活函数)" (vanishing gradients, dying ReLU).
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 
 def _linear_layers(model):
@@ -40,36 +43,76 @@ def layer_gradient_norms(model, x, y) -> list[float]:
             p.grad = g
 
 
-def capture_module_inputs(model, x, modules) -> list:
+@contextmanager
+def hooks(modules, *, forward=None, pre=None):
+    """Register forward hooks on ``modules`` for the block and remove them at its end,
+    even after an error. The one way ``utils`` attaches hooks.
+
+    ``forward(i, module, args, output)`` runs after each call of ``modules[i]``,
+    ``pre(i, module, args)`` before it (give one or both). Yields nothing.
+    """
+    import torch.nn as nn
+
+    modules = list(modules)
+    for m in modules:
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"modules must hold torch.nn.Module objects, got {type(m).__name__}")
+    if forward is None and pre is None:
+        raise ValueError("give a forward hook, a pre hook or both")
+    for name, fn in (("forward", forward), ("pre", pre)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    handles = []
+    try:
+        for i, m in enumerate(modules):
+            if pre is not None:
+                handles.append(m.register_forward_pre_hook(lambda mod, args, i=i: pre(i, mod, args)))
+            if forward is not None:
+                handles.append(
+                    m.register_forward_hook(lambda mod, args, out, i=i: forward(i, mod, args, out))
+                )
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def capture(model, x, modules, what: str = "input") -> list:
     """Run ``model`` once on ``x`` in eval mode without gradients and return, for each of
-    ``modules`` (in order), the tensor it received as input.
+    ``modules`` (in order), the tensor it received (``what="input"``, its first
+    argument) or returned (``what="output"``), detached (a non-tensor output as it is).
+    A module called twice gives its last call.
 
     The model's training flag is restored and no hook is left behind, even on error.
-    Used by :func:`dead_unit_fraction` and ``utils.batchnorm.layer_input_statistics``.
+    A module the forward pass never calls raises ``ValueError``.
     """
     import torch
 
+    from .training import eval_mode
+
+    if what not in ("input", "output"):
+        raise ValueError(f"what must be 'input' or 'output', got {what!r}")
     modules = list(modules)
     if not modules:
         raise ValueError("modules must name at least one module of the model")
     seen: dict[int, torch.Tensor] = {}
-    hooks = [
-        m.register_forward_hook(lambda mod, inp, out, i=i: seen.__setitem__(i, inp[0].detach()))
-        for i, m in enumerate(modules)
-    ]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+
+    def record(i, module, args, output):
+        value = args[0] if what == "input" else output
+        seen[i] = value.detach() if isinstance(value, torch.Tensor) else value
+
+    with hooks(modules, forward=record), eval_mode(model), torch.no_grad():
+        model(x)
     missing = [i for i in range(len(modules)) if i not in seen]
     if missing:
         raise ValueError(f"modules {missing} (by position) were not called by the model's forward pass")
     return [seen[i] for i in range(len(modules))]
+
+
+def capture_module_inputs(model, x, modules) -> list:
+    """``capture(model, x, modules, what="input")``: the tensor each of ``modules``
+    received. Used by :func:`dead_unit_fraction` and ``utils.batchnorm.layer_input_statistics``."""
+    return capture(model, x, modules, what="input")
 
 
 def dead_unit_fraction(model, x, kinds=("ReLU", "LeakyReLU")) -> list[float]:

@@ -10,6 +10,7 @@ import platform
 import sys
 from contextlib import contextmanager
 from importlib import metadata
+from pathlib import Path
 
 #: Libraries whose versions a page's setup cell reports (distribution names).
 REPORTED = ("numpy", "torch", "tensorflow-cpu", "matplotlib", "h5py", "scikit-image")
@@ -28,6 +29,42 @@ def torch_device(prefer: str = "cuda"):
     if prefer == "cuda" and torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
+
+
+def device_name(device="cpu") -> str:
+    """A readable name of a torch device: the CUDA GPU's name (e.g. ``"NVIDIA H200"``),
+    or the CPU's model name (from ``/proc/cpuinfo``; elsewhere what ``platform`` knows).
+
+    ``device`` is a ``torch.device`` or a string such as ``"cpu"``, ``"cuda"``,
+    ``"cuda:1"``. A CUDA device that this machine does not have raises ``ValueError``;
+    so does any other device type. The one place ``utils`` names a device.
+    """
+    import torch
+
+    if isinstance(device, str):
+        try:
+            device = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"device must name a torch device such as 'cpu' or 'cuda:0', got {device!r}"
+            ) from exc
+    elif not isinstance(device, torch.device):
+        raise TypeError(f"device must be a torch.device or a str such as 'cpu', got {type(device).__name__}")
+    if device.type == "cuda":
+        index = device.index if device.index is not None else 0
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if index >= count:
+            raise ValueError(f"no CUDA device {index} on this machine ({count} CUDA devices)")
+        return torch.cuda.get_device_name(index)
+    if device.type != "cpu":
+        raise ValueError(f"device must be a CPU or CUDA device, got {device.type!r}")
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def library_versions(names=REPORTED) -> dict[str, str]:
@@ -53,9 +90,7 @@ def report() -> str:
     lines += [f"{name} {version}" for name, version in library_versions().items()]
     device = torch_device()
     if device.type == "cuda":
-        import torch
-
-        lines.append(f"device: cuda ({torch.cuda.get_device_name(0)})")
+        lines.append(f"device: cuda ({device_name('cuda:0')})")
     else:
         lines.append("device: cpu (no CUDA GPU found)")
     return "\n".join(lines)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numbers
 from typing import Sequence
 
+from ._checks import check_positive_real
+
 #: Conversion types of printf-style formatting that consume one argument.
 PERCENT_CONVERSIONS = "diouxXeEfFgGcrsa"
 _FLAGS = "-+ #0"
@@ -206,8 +208,7 @@ def below(value, limit: float) -> str:
             raise TypeError(f"value must be one real number, got {type(value).__name__}") from exc
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"value must be a real number, got {type(value).__name__}")
-    if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not limit > 0:
-        raise ValueError(f"limit must be a positive number, got {limit!r}")
+    limit = check_positive_real(limit, "limit")
     value = float(value)
     if value != value:
         raise ValueError("value is NaN")

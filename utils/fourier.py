@@ -11,13 +11,11 @@ them: from -0.5 up to (but, for even sizes, not including) +0.5.
 from __future__ import annotations
 
 import contextlib
-import math
-import numbers
 
 import numpy as np
 
 from . import timing
-from ._checks import as_float_array, check_int
+from ._checks import as_float_array, check_int, check_real
 
 #: Filter kinds accepted by :func:`frequency_mask` and :func:`frequency_filter`.
 FILTER_KINDS = ("lowpass", "highpass", "bandpass")
@@ -55,15 +53,6 @@ def _as_1d(x, name: str = "x") -> np.ndarray:
     return arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
 
 
-def _check_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 # --------------------------------------------------------------------------- 1-D
 def dft_matrix(n: int) -> np.ndarray:
     """The unitary n×n DFT matrix ``F[j, k] = exp(-2πi jk/n) / sqrt(n)``.
@@ -98,10 +87,8 @@ def leakage_fraction(x, freq: float, width: float = 2.0) -> float:
     the record has zero leakage; a fractional one spreads energy over all bins.
     """
     x = _as_1d(x, "x")
-    freq = _check_real(freq, "freq")
-    width = _check_real(width, "width")
-    if width <= 0:
-        raise ValueError(f"width must be > 0 bins, got {width}")
+    freq = check_real(freq, "freq")
+    width = check_real(width, "width", above=0)
     n = x.size
     power = np.abs(np.fft.fft(x)) ** 2
     total = power.sum()
@@ -274,13 +261,11 @@ def frequency_mask(shape, kind: str, cutoff, profile: str = "ideal", centred: bo
     if kind == "bandpass":
         if not isinstance(cutoff, (tuple, list)) or len(cutoff) != 2:
             raise ValueError(f"a bandpass cutoff must be a (low, high) pair, got {cutoff!r}")
-        low, high = (_check_real(c, "cutoff") for c in cutoff)
+        low, high = (check_real(c, "cutoff") for c in cutoff)
         if not 0 < low < high:
             raise ValueError(f"bandpass cutoffs must satisfy 0 < low < high, got ({low}, {high})")
         return lowpass(high) - lowpass(low)
-    cutoff = _check_real(cutoff, "cutoff")
-    if cutoff <= 0:
-        raise ValueError(f"cutoff must be > 0 cycles per pixel, got {cutoff}")
+    cutoff = check_real(cutoff, "cutoff", above=0)
     return lowpass(cutoff) if kind == "lowpass" else 1.0 - lowpass(cutoff)
 
 

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_int, check_module
+from .diagnostics import hooks
+from .env import device_name
+from .training import train_mode
 
 #: How many parameter-sized buffers each optimizer keeps per trainable parameter
 #: (PyTorch's implementations; the scalar step counters are not counted).
@@ -65,9 +68,8 @@ def describe_devices() -> str:
     lines = []
     for i in range(torch.cuda.device_count()):
         p = torch.cuda.get_device_properties(i)
-        lines.append(
-            f"cuda:{i}: {p.name}, {p.total_memory / 2**30:.1f} GiB, compute capability {p.major}.{p.minor}"
-        )
+        lines.append(f"cuda:{i}: {device_name(f'cuda:{i}')}, {p.total_memory / 2**30:.1f} GiB, "
+                     f"compute capability {p.major}.{p.minor}")
     return "\n".join(lines)
 
 
@@ -133,7 +135,7 @@ def _recording_outputs(model):
     torch = _torch()
     outputs: list = []
 
-    def hook(module, inputs, output):
+    def collect(output):
         stack = [output]
         while stack:
             value = stack.pop()
@@ -144,12 +146,8 @@ def _recording_outputs(model):
             elif isinstance(value, dict):
                 stack.extend(value.values())
 
-    handles = [m.register_forward_hook(hook) for m in _leaf_modules(model)]
-    try:
+    with hooks(_leaf_modules(model), forward=lambda i, module, args, output: collect(output)):
         yield outputs
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def _distinct_bytes(tensors) -> int:
@@ -212,14 +210,10 @@ def activation_memory_bytes(model, input_shape, dtype=None, method: str = "meta"
     dtype = _check_dtype(torch.float32 if dtype is None else dtype)
     if method not in ("meta", "cpu"):
         raise ValueError(f"method must be 'meta' or 'cpu', got {method!r}")
-    was_training = model.training
-    model.train()
-    try:
+    with train_mode(model):
         if method == "meta":
             return _outputs_bytes_meta(model, shape, dtype)
         return _outputs_bytes_cpu(model, shape, dtype)
-    finally:
-        model.train(was_training)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ stored for an array under a chunking / compression setting), :func:`peak_read_by
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import shutil
 import tempfile
 import tracemalloc
@@ -30,7 +28,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ._checks import as_float_array, check_int
+from .paths import atomic_write
 
 #: ``h5py.File`` modes that :func:`probe_mode` knows, in the order of the h5py docs.
 FILE_MODES = ("r", "r+", "a", "w", "w-", "x")
@@ -145,36 +143,25 @@ def save_h5(path, tree, *, overwrite: bool = False) -> None:
     not name is kept. A name that already exists raises ``FileExistsError`` naming it,
     unless ``overwrite=True``, which replaces it.
 
-    The write is atomic: the existing file is copied to a temporary file in the same
-    folder, the copy is written, and ``os.replace`` puts it in place. If anything fails
-    the temporary file is removed and ``path`` is untouched; if the process is killed,
-    ``path`` is still the old file (a stray ``.<name>.*.tmp`` may remain beside it).
+    The write is atomic (:func:`utils.paths.atomic_write`): the existing file is copied to
+    a temporary file in the same folder, the copy is written, and ``os.replace`` puts it in
+    place. If anything fails the temporary file is removed and ``path`` is untouched; if
+    the process is killed, ``path`` is still the old file (a stray ``.<name>.*.tmp`` may
+    remain beside it).
     Two processes saving the same file at once do not corrupt it, but the last one wins.
     """
     path = _as_path(path)
     if not isinstance(overwrite, bool):
         raise TypeError(f"overwrite must be a bool, got {type(overwrite).__name__}")
     _check_tree(tree)
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder {folder} does not exist (for {path})")
     existed = path.exists()
     if existed:
         _check_hdf5(path)
-    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
+    with atomic_write(path) as tmp:
         if existed:
             shutil.copyfile(path, tmp)
-            shutil.copymode(path, tmp)
-        with h5py.File(tmp, "r+" if existed else "x") as f:
+        with h5py.File(tmp, "r+" if existed else "w") as f:
             _write(f, tree, overwrite, "")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 # --------------------------------------------------------------------------- reading

@@ -358,11 +358,9 @@ def to_tensor(obj: Any, device=None):
     only cast to float32 (ToTensor keeps them too); other dtypes are refused. An (H, W)
     image gets one channel axis: (1, H, W). ``device`` is where the tensor goes.
     """
-    import torch
+    from .training import as_tensor
 
-    hwc = _unit_float_hwc(obj)
-    t = torch.from_numpy(np.ascontiguousarray(hwc.transpose(2, 0, 1)))
-    return t if device is None else t.to(device)
+    return as_tensor(_unit_float_hwc(obj).transpose(2, 0, 1), device=device)
 
 
 def to_tf(obj: Any):

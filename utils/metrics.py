@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._checks import as_float_array
+from ._checks import as_float_array, check_positive_real
 
 
 def mse(a, b) -> float:
@@ -28,10 +28,7 @@ def psnr(a, b, data_range: float = 255) -> float:
     ``data_range`` is the span of possible values (255 for uint8 images, 1 for images
     in [0, 1]); it must be positive.
     """
-    if isinstance(data_range, bool) or not isinstance(data_range, (int, float, np.integer, np.floating)):
-        raise TypeError(f"data_range must be a real number, got {type(data_range).__name__}")
-    if not (math.isfinite(data_range) and data_range > 0):
-        raise ValueError(f"data_range must be a positive finite number, got {data_range}")
+    data_range = check_positive_real(data_range, "data_range")
     err = mse(a, b)
     if err == 0.0:
         return float("inf")

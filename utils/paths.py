@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,24 +93,78 @@ def list_files(folder: str | Path, pattern: str = "*") -> list[Path]:
     return [path for _, path in found]
 
 
+def _target(path, name: str = "path") -> Path:
+    """``path`` as a Path whose folder exists (the temporary copy is made there)."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {path.parent} does not exist (for {path})")
+    return path
+
+
 @contextmanager
 def atomic_write(path):
     """Write a file all at once or not at all: yields a temporary path next to ``path``;
     when the block ends without an error the temporary file replaces ``path`` (one
     ``os.replace``), otherwise it is deleted and ``path`` is left as it was.
 
+    The temporary file exists (empty) when the block starts. On success it is flushed to
+    disk and given the permissions of the file it replaces (0o644 for a new file). If the
+    process is killed inside the block, ``path`` is intact and a stray
+    ``.<name>.*.tmp`` may remain beside it.
+
     Used by every helper that writes a file (HDF5, benchmark data, checkpoints, pages).
     Taught on: "Files and paths (os库的使用)".
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {path.parent} does not exist")
+    path = _target(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; atomic_write replaces a file")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; the result is not
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        # mkstemp makes the file private; the result keeps the target's permissions
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o644)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_replace_dir(path):
+    """The folder version of :func:`atomic_write`: yields an empty temporary folder next to
+    ``path``; when the block ends without an error it takes the place of ``path`` (an
+    existing folder there is moved aside, the new one renamed in, the old one deleted),
+    otherwise it is deleted and ``path`` is left as it was. The new folder gets the
+    permissions of the one it replaces (0o755 for a new one).
+
+    POSIX cannot swap two folders in one step: between the two renames ``path`` is
+    briefly absent, but it is never half written. If the rename in fails, the old folder
+    is put back. An existing *file* at ``path`` raises ``NotADirectoryError``.
+    """
+    path = _target(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} is a file; atomic_replace_dir replaces a folder")
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        # mkdtemp makes the folder private; the result keeps the old folder's permissions
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.is_dir() else 0o755)
+        old = None
+        if path.exists():
+            old = path.parent / f".{path.name}.{secrets.token_hex(6)}.old"
+            os.rename(path, old)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if old is not None:
+                os.rename(old, path)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

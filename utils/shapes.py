@@ -14,6 +14,8 @@ Taught on: "Code parameters and common errors (代码参数与常见报错)".
 from __future__ import annotations
 
 from ._checks import check_int, check_module
+from .diagnostics import hooks
+from .training import eval_mode
 
 
 def _check_padding(padding) -> tuple[int, int]:
@@ -141,27 +143,20 @@ def trace_shapes(model, input_shape, dtype=None) -> list[tuple[str, tuple]]:
 
     trace: list[tuple[str, tuple]] = []
     running: list[str] = []
-    handles = []
+    leaves = [(name, m) for name, m in model.named_modules() if name and not any(True for _ in m.children())]
+    names = [name for name, _ in leaves]
 
-    def pre_hook(name):
-        def hook(module, args):
-            running.append(name)
-        return hook
+    # Unlike capture(), the hooks here keep a stack: the pre hook notes the layer that
+    # is running (to name it if it fails), the forward hook records its output's shape.
+    def pre(i, module, args):
+        running.append(names[i])
 
-    def post_hook(name):
-        def hook(module, args, output):
-            running.pop()
-            trace.append((name, _shape_of(output)))
-        return hook
+    def post(i, module, args, output):
+        running.pop()
+        trace.append((names[i], _shape_of(output)))
 
-    for name, module in model.named_modules():
-        if name and not any(True for _ in module.children()):
-            handles.append(module.register_forward_pre_hook(pre_hook(name)))
-            handles.append(module.register_forward_hook(post_hook(name)))
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with hooks([m for _, m in leaves], pre=pre, forward=post), eval_mode(model), torch.no_grad():
             model(x)
     except Exception as exc:
         where = f"in layer {running[-1]!r}" if running else (
@@ -171,8 +166,4 @@ def trace_shapes(model, input_shape, dtype=None) -> list[tuple[str, tuple]]:
             f"forward pass failed {where} for input shape {shape}. "
             f"Shapes so far: {seen}. Original error: {type(exc).__name__}: {exc}"
         ) from exc
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
     return trace

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
@@ -35,7 +34,7 @@ import numpy as np
 from . import color, metrics
 from ._checks import as_float_array, check_int
 from .formatting import format_table
-from .paths import list_files
+from .paths import atomic_replace_dir, list_files
 
 # --------------------------------------------------------------------------- registry
 
@@ -200,9 +199,9 @@ def fetch(name: str, cache_dir, *, url: str | None = None, sha256: str | None = 
     with ``pooch.retrieve`` into ``cache_dir`` as ``<name><suffix>``; pooch downloads to a
     temporary file and keeps it only if the hash matches, so a corrupted or changed
     download raises ``ValueError`` and leaves no file behind. The archive is then extracted
-    into ``cache_dir/<name>/`` through a temporary folder and ``os.replace`` (never half
-    extracted); a hidden ``.sha256`` file there records what was extracted, so a second
-    call with the same hash neither downloads nor extracts again. ``downloader`` is a pooch
+    into ``cache_dir/<name>/`` through a temporary folder (:func:`utils.paths.atomic_replace_dir`:
+    never half extracted); a hidden ``.sha256`` file there records what was extracted, so a
+    second call with the same hash neither downloads nor extracts again. ``downloader`` is a pooch
     downloader (``downloader(url, output_file, pooch)``); by default pooch picks one for
     HTTP/FTP and :func:`file_downloader` is used for ``file://`` URLs. The returned paths
     are in natural order (:func:`utils.paths.list_files`); hidden files are left out.
@@ -253,16 +252,9 @@ def fetch(name: str, cache_dir, *, url: str | None = None, sha256: str | None = 
     target = cache / folder_name
     marker = target / MARKER
     if not (marker.is_file() and marker.read_text().strip() == digest):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder_name}.", suffix=".tmp", dir=cache))
-        try:
+        with atomic_replace_dir(target) as tmp:
             _extract(archive, tmp, suffix)
             (tmp / MARKER).write_text(digest + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     return list_files(target, "**/*")
 
 

@@ -7,12 +7,10 @@ to run and machine to machine, so a page prints them only in cells tagged
 """
 from __future__ import annotations
 
-import math
-import numbers
 import time
 from typing import Callable
 
-from ._checks import check_int
+from ._checks import check_int, check_positive_real
 
 #: With ``number=None``, :func:`measure` doubles the calls per batch until one batch
 #: takes at least this many seconds (so that the clock's resolution does not matter).
@@ -61,9 +59,4 @@ def speed_ratio(slow: float, fast: float) -> float:
 
     Both must be positive, finite numbers of seconds (e.g. from :func:`measure`).
     """
-    for name, value in (("slow", slow), ("fast", fast)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return float(slow) / float(fast)
+    return check_positive_real(slow, "slow (seconds)") / check_positive_real(fast, "fast (seconds)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_int, check_module
+from ._checks import as_float_array, check_int, check_module, check_real
 
 
 @dataclass
@@ -36,11 +36,8 @@ class History:
     diverged: bool = False
 
     def first_epoch_reaching(self, accuracy: float) -> int | None:
-        """The first epoch whose test accuracy is ≥ ``accuracy``, or None."""
-        for epoch, acc in zip(self.epoch, self.test_accuracy):
-            if acc >= accuracy:
-                return epoch
-        return None
+        """The first epoch whose test accuracy is ≥ ``accuracy``, or None (:func:`first_reaching`)."""
+        return first_reaching(self.test_accuracy, accuracy, at=self.epoch)
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -58,18 +55,51 @@ def as_tensor(array, dtype=None, device=None):
     return array.to(device=device, dtype=dtype)
 
 
+def first_reaching(values, target: float, at=None):
+    """The first position whose value is ≥ ``target``, or None when none is.
+
+    ``values`` is a sequence of real numbers (e.g. test accuracies, one per record; NaN
+    never reaches). The answer is the index, or ``at[index]`` when ``at`` (a sequence of
+    the same length: epochs, step counts) is given. The one "first time the target is
+    reached" rule of the course: :class:`History`, ``utils.batch_experiments.Run`` and
+    ``utils.transfer.steps_to_reach`` use it.
+    """
+    arr = as_float_array(values, "values")
+    if arr.ndim != 1:
+        raise ValueError(f"values must be a 1-D sequence of numbers, got shape {arr.shape}")
+    target = check_real(target, "target")
+    if at is not None:
+        if isinstance(at, (str, bytes)) or not hasattr(at, "__len__") or not hasattr(at, "__getitem__"):
+            raise TypeError(f"at must be a sequence (one entry per value) or None, got {type(at).__name__}")
+        if len(at) != len(arr):
+            raise ValueError(f"at must have one entry per value ({len(arr)}), got {len(at)}")
+    for i, value in enumerate(arr.tolist()):
+        if value >= target:  # False for NaN
+            return i if at is None else at[i]
+    return None
+
 
 @contextmanager
-def eval_mode(model):
-    """Put ``model`` in eval mode for the block, then restore the mode it had (even after
-    an error): BatchNorm uses its running statistics and Dropout is off inside."""
+def _mode(model, training: bool):
     check_module(model)
     was_training = model.training
-    model.eval()
+    model.train(training)
     try:
         yield model
     finally:
         model.train(was_training)
+
+
+def eval_mode(model):
+    """Put ``model`` in eval mode for the block, then restore the mode it had (even after
+    an error): BatchNorm uses its running statistics and Dropout is off inside."""
+    return _mode(model, False)
+
+
+def train_mode(model):
+    """Put ``model`` in training mode for the block, then restore the mode it had (even
+    after an error); the twin of :func:`eval_mode`."""
+    return _mode(model, True)
 
 
 def train_step(model, optimizer, loss_fn, x, y) -> tuple[float, object]:
@@ -149,8 +179,8 @@ def fit(
         raise ValueError(f"x_train and y_train must have the same length, got {len(x_train)} and {len(y_train)}")
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")
-    if target_accuracy is not None and not 0.0 < target_accuracy <= 1.0:
-        raise ValueError(f"target_accuracy must be in (0, 1], got {target_accuracy}")
+    if target_accuracy is not None:
+        target_accuracy = check_real(target_accuracy, "target_accuracy", above=0, maximum=1)
     if progress is None:
         progress = show_progress()
     device = device or next(model.parameters()).device

@@ -11,7 +11,7 @@ Taught on: "Fine-tuning (微调 · finetune)".
 - :func:`select_classes`, :func:`take_per_class` build the few-shot data sets;
 - :func:`transfer_model` builds the three contenders (from scratch, fine-tune all layers,
   frozen body + new head) and :func:`train_for_steps` trains one of them with
-  :func:`utils.training.fit`, recording test accuracy every few steps (:class:`Curve`,
+  :func:`utils.training.train_step`, recording test accuracy every few steps (:class:`Curve`,
   :func:`steps_to_reach`).
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import check_int, check_module
+from ._checks import check_int, check_module, check_positive_real, check_real
+from .training import as_tensor, evaluate, first_reaching, train_step
 
 #: The ways :func:`transfer_model` can start training on the new task.
 METHODS = ("scratch", "finetune", "features")
@@ -259,20 +260,18 @@ def train_for_steps(model, x, y, *, x_test, y_test, steps: int, batch_size: int,
     measuring the test accuracy before training and every ``eval_every`` steps.
 
     The data are visited in epochs shuffled by ``seed`` (the last batch of an epoch may
-    be smaller); each step is one call of :func:`utils.training.fit` on one batch with
-    the same optimiser, so the result is plain Adam training observed at fixed steps.
+    be smaller); each step is one :func:`utils.training.train_step` (cross-entropy) on one
+    batch with the same optimiser, so the result is plain Adam training observed at fixed steps.
     """
     import torch
-
-    from .training import evaluate, fit
+    import torch.nn.functional as F
 
     check_module(model)
     steps = check_int(steps, "steps", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     eval_every = check_int(eval_every, "eval_every", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or not math.isfinite(lr):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = check_positive_real(lr, "lr")
     x, y = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.int64)
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x and y must be non-empty and of the same length, got {len(x)} and {len(y)}")
@@ -289,27 +288,25 @@ def train_for_steps(model, x, y, *, x_test, y_test, steps: int, batch_size: int,
     batches = [idx for _ in range(math.ceil(steps / per_epoch))
                for order in [rng.permutation(len(x))]
                for idx in np.array_split(order, per_epoch)][:steps]
+    xt, yt = as_tensor(x, next(model.parameters()).dtype), as_tensor(y)
     curve = Curve([0], [evaluate(model, x_test, y_test, device)])
+    model.train()
     for first in range(0, steps, eval_every):
         chunk = batches[first:first + eval_every]
-        for b in chunk:  # one batch per fit call: exactly one optimiser step, in our order
-            fit(model, x[b], y[b], optimizer=optimizer, batch_size=len(b), epochs=1,
-                seed=seed, device=device, progress=False)
+        for b in chunk:
+            train_step(model, optimizer, F.cross_entropy, xt[b].to(device), yt[b].to(device))
         curve.steps.append(first + len(chunk))
         curve.test_accuracy.append(evaluate(model, x_test, y_test, device))
     return curve
 
 
 def steps_to_reach(curve: Curve, target: float) -> int | None:
-    """The first recorded step count whose test accuracy is ≥ ``target``, or None."""
+    """The first recorded step count whose test accuracy is ≥ ``target``, or None
+    (:func:`utils.training.first_reaching`)."""
     if not isinstance(curve, Curve):
         raise TypeError(f"curve must be a utils.transfer.Curve, got {type(curve).__name__}")
-    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0.0 < target <= 1.0:
-        raise ValueError(f"target must be an accuracy in (0, 1], got {target!r}")
-    for step, acc in zip(curve.steps, curve.test_accuracy):
-        if acc >= target:
-            return step
-    return None
+    target = check_real(target, "target", above=0, maximum=1)
+    return first_reaching(curve.test_accuracy, target, at=curve.steps)
 
 
 def run_grid(pretrained, x, y, *, x_test, y_test, ks: Sequence[int | None], methods: Sequence[str] = METHODS,
