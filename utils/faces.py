@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_positive_real
+from ._checks import as_float_array, check_int, check_positive_real, check_real
 
 #: Label of a face and of a non-face crop.
 FACE, NON_FACE = 1, 0
@@ -137,9 +137,7 @@ def stratified_splits(labels, *, n_splits: int = 10, test_fraction: float = 0.3,
     y = _check_labels(labels)
     n_splits = check_int(n_splits, "n_splits", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
-            or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    test_fraction = check_real(test_fraction, "test_fraction", above=0, below=1)
     counts = np.bincount(y, minlength=2)
     if counts.min() < 2:
         raise ValueError(f"each class needs at least 2 examples to split, got counts {counts.tolist()}")
@@ -220,7 +218,7 @@ def cnn_accuracies(images, labels, splits, *, steps: int = 30, lr: float = 1e-2,
     import torch
     import torch.nn.functional as F
 
-    from .training import evaluate, train_step
+    from .training import as_tensor, evaluate, train_step
 
     x = _check_stack(images)
     if x.shape[1:] != LFW_SUBSET_SHAPE[1:]:
@@ -229,8 +227,8 @@ def cnn_accuracies(images, labels, splits, *, steps: int = 30, lr: float = 1e-2,
     steps = check_int(steps, "steps", minimum=1)
     lr = check_positive_real(lr, "lr")
     seed = check_int(seed, "seed", minimum=0)
-    xt = torch.from_numpy(x[:, None].astype(np.float32))
-    yt = torch.from_numpy(y)
+    xt = as_tensor(x[:, None], torch.float32)
+    yt = as_tensor(y)
     accuracies = []
     for k, (train, test) in enumerate(_check_splits(splits, len(x))):
         mean, std = xt[train].mean(), xt[train].std()

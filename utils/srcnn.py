@@ -26,7 +26,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._checks import as_float_array, check_int
+from ._checks import as_float_array, check_int, check_positive_real
 
 #: Help text for each setting (the note's text, with the bracketed default made true).
 FLAG_HELP = {
@@ -112,12 +112,7 @@ class SRCNNConfig:
         if c_dim not in (1, 3):
             raise ValueError(f"c_dim must be 1 (luminance) or 3 (RGB), got {c_dim}")
         object.__setattr__(self, "c_dim", c_dim)
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-            raise TypeError(f"learning_rate must be a real number, got {type(lr).__name__}")
-        lr = float(lr)
-        if not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning_rate must be a positive finite number, got {lr}")
+        lr = check_positive_real(self.learning_rate, "learning_rate")
         object.__setattr__(self, "learning_rate", lr)
         for name in ("checkpoint_dir", "sample_dir"):
             value = getattr(self, name)
@@ -373,7 +368,7 @@ def predict(net, bicubic, device=None) -> np.ndarray:
     reflection so that the valid convolutions return ``(H, W)``; output clipped to [0, 1]."""
     import torch
 
-    from .training import eval_mode
+    from .training import as_tensor, eval_mode
 
     x = as_float_array(bicubic, "bicubic")
     if x.ndim != 2:
@@ -384,7 +379,7 @@ def predict(net, bicubic, device=None) -> np.ndarray:
     pad = sum(c.kernel_size[0] - 1 for c in convs if c.padding == (0, 0)) // 2
     param = next(net.parameters())
     device = device or param.device
-    t = torch.from_numpy(x).to(param.dtype)[None, None]
+    t = as_tensor(x, param.dtype)[None, None]
     if pad:
         t = torch.nn.functional.pad(t, (pad, pad, pad, pad), mode="reflect")
     with eval_mode(net), torch.no_grad():
