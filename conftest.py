@@ -4,6 +4,7 @@ nbval compares text outputs but skips image/png. Here its comparison is extended
 the text matches, every figure a cell draws is compared with the stored one, pixel by
 pixel within a small tolerance (tests/figures.py), so a changed plot fails the test.
 """
+
 from __future__ import annotations
 
 import pages  # noqa: F401 - sets ORANGE_QUIET, which the kernels nbval starts inherit

@@ -12,6 +12,7 @@ so Latin text is unchanged and only characters those fonts lack come from it.
 ``tests/test_cjk_font.py`` fails when a page uses a character the subset lacks; then
 run this script (it needs ``apt-get install fonts-noto-cjk``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,15 @@ SOURCE_NAME = "Noto Sans CJK SC"
 
 #: Unicode blocks drawn from the CJK font: CJK radicals and symbols, kana, CJK unified
 #: ideographs (and extension A), compatibility ideographs, full-width forms.
-CJK_RANGES = ((0x2E80, 0x303F), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
-              (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+CJK_RANGES = (
+    (0x2E80, 0x303F),
+    (0x3040, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF),
+)
 
 
 def is_cjk(char: str) -> bool:
@@ -113,7 +121,9 @@ def build(out: Path = FONT, source: Path = SOURCE) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="only list characters the font lacks")
     args = parser.parse_args(argv)
     if args.check:

@@ -11,6 +11,7 @@ only those this CPU has: naming an absent one is an error). Float32 results then
 in their low bits, as between an AMD and an Intel machine; tests/test_cpu_variant.py
 proves that they do, so the round cannot silently become a repeat of the first.
 """
+
 from __future__ import annotations
 
 import sys

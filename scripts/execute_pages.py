@@ -15,6 +15,7 @@ the same verdicts, in the same order, as the outputs stored in it. CI runs this 
 Colab's library versions (scripts/colab_stack.sh), where digits may differ but
 conclusions may not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,11 +27,11 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from pages import toc_notebooks  # also sets ORANGE_QUIET: no progress bars in outputs
 
 from utils.paths import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
-from pages import toc_notebooks  # also sets ORANGE_QUIET: no progress bars in outputs
 
 BOOTSTRAP = (ROOT / "scripts" / "bootstrap_cell.py").read_text().rstrip("\n")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -63,7 +64,9 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 #: Absolute locations of installed code, shortened in stored tracebacks (nbval does not
 #: compare tracebacks; they are for the reader, who has no use for this machine's paths).
-_INSTALL_PREFIX = re.compile(r"/[^\s:'\"\x1b]*?/(?:lib/python3\.\d+/site-packages|site-packages|lib/python3\.\d+)/")
+_INSTALL_PREFIX = re.compile(
+    r"/[^\s:'\"\x1b]*?/(?:lib/python3\.\d+/site-packages|site-packages|lib/python3\.\d+)/"
+)
 
 
 def shorten_tracebacks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -72,7 +75,9 @@ def shorten_tracebacks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                out["traceback"] = [_INSTALL_PREFIX.sub("", line).replace(root, "") for line in out["traceback"]]
+                out["traceback"] = [
+                    _INSTALL_PREFIX.sub("", line).replace(root, "") for line in out["traceback"]
+                ]
     return nb
 
 
@@ -141,17 +146,25 @@ def check(path: Path, timeout: int = 600) -> list[str]:
         problems.append("the stored page prints no verdict table")
     elif got != want:
         changed = [f"{i}: {a} -> {b}" for i, (a, b) in enumerate(zip(want, got), start=1) if a != b]
-        problems.append(f"verdicts differ from the stored page ({len(want)} stored, {len(got)} now; "
-                        + ("; ".join(changed) or "different count") + ")")
+        problems.append(
+            f"verdicts differ from the stored page ({len(want)} stored, {len(got)} now; "
+            + ("; ".join(changed) or "different count")
+            + ")"
+        )
     return problems
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("pages", nargs="*", type=Path, help="notebooks (default: all in _toc.yml)")
     parser.add_argument("--no-execute", action="store_true", help="only normalise the stored notebooks")
-    parser.add_argument("--check", action="store_true",
-                        help="execute without storing; fail on errors, stderr or changed verdicts")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="execute without storing; fail on errors, stderr or changed verdicts",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="pages run at once with --check")
     args = parser.parse_args(argv)
     pages = [p.resolve() for p in args.pages] or toc_notebooks()

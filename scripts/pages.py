@@ -5,6 +5,7 @@ runs pages to store or check them (scripts/execute_pages.py, scripts/benchmark.p
 pytest's nbval through conftest.py) imports it, and the kernels they start inherit the
 variable, so no progress bar ever reaches a stored or compared output.
 """
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ held-out photos (HELD_OUT_IMAGES) are only evaluated. Fixed seed; a GPU is used 
 PyTorch sees one. Writes the weights and, beside them, a JSON record of the settings,
 the device, the training log, the held-out scores and the weights' SHA-256.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,16 +60,25 @@ def train(minutes: float, epochs: int, lr: float, batch_size: int, seed_value: i
         order = torch.randperm(len(x), generator=generator).to(device)
         total = 0.0
         for first in range(0, len(x), batch_size):
-            idx = order[first:first + batch_size]
+            idx = order[first : first + batch_size]
             loss, _ = training.train_step(net, optimizer, F.mse_loss, x[idx], y[idx])
             total += loss * len(idx)
         scores = srcnn.evaluate(net)
         gain = sum(s.gain for s in scores) / len(scores)
-        log.append({"epoch": epoch, "seconds": round(time.perf_counter() - started, 1),
-                    "lr": optimizer.param_groups[0]["lr"], "train_mse": total / len(x),
-                    "held_out_mean_gain_db": gain})
-        print(f"epoch {epoch:3d}  {log[-1]['seconds']:7.1f} s  lr {log[-1]['lr']:.2e}  "
-              f"mse {total / len(x):.3e}  held-out gain {gain:+.3f} dB", flush=True)
+        log.append(
+            {
+                "epoch": epoch,
+                "seconds": round(time.perf_counter() - started, 1),
+                "lr": optimizer.param_groups[0]["lr"],
+                "train_mse": total / len(x),
+                "held_out_mean_gain_db": gain,
+            }
+        )
+        print(
+            f"epoch {epoch:3d}  {log[-1]['seconds']:7.1f} s  lr {log[-1]['lr']:.2e}  "
+            f"mse {total / len(x):.3e}  held-out gain {gain:+.3f} dB",
+            flush=True,
+        )
     net = net.cpu()
     sha256 = srcnn.save_weights(net, out)
     scores = srcnn.evaluate(net)
@@ -76,12 +86,21 @@ def train(minutes: float, epochs: int, lr: float, batch_size: int, seed_value: i
         "weights": out.name,
         "sha256": sha256,
         "network": "SRCNN 9-1-5, 64/32 filters, no padding; input: bicubic-enlarged Y in [0, 1]; "
-                   "output: HR Y estimate in [0, 1]",
-        "settings": {"scale": config.scale, "image_size": config.image_size,
-                     "label_size": config.label_size, "stride": config.stride,
-                     "optimizer": "Adam", "learning_rate": lr, "lr_schedule": "halved every quarter of the budget",
-                     "batch_size": batch_size, "seed": seed_value, "budget_minutes": minutes,
-                     "train_images": list(srcnn.TRAIN_IMAGES), "training_pairs": len(x)},
+        "output: HR Y estimate in [0, 1]",
+        "settings": {
+            "scale": config.scale,
+            "image_size": config.image_size,
+            "label_size": config.label_size,
+            "stride": config.stride,
+            "optimizer": "Adam",
+            "learning_rate": lr,
+            "lr_schedule": "halved every quarter of the budget",
+            "batch_size": batch_size,
+            "seed": seed_value,
+            "budget_minutes": minutes,
+            "train_images": list(srcnn.TRAIN_IMAGES),
+            "training_pairs": len(x),
+        },
         "device": device_name(device),
         "torch": torch.__version__,
         "python": sys.version.split()[0],
@@ -93,7 +112,9 @@ def train(minutes: float, epochs: int, lr: float, batch_size: int, seed_value: i
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     parser.add_argument("--epochs", type=int, default=1000, help="at most this many epochs")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam's starting learning rate")

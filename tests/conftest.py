@@ -1,4 +1,5 @@
 """Fixtures shared by the test files."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from pages import ROOT
 
 
@@ -26,6 +26,9 @@ def built_book() -> Build:
     shutil.rmtree(ROOT / "_build", ignore_errors=True)
     done = subprocess.run(
         [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     return Build(done.returncode, done.stdout + done.stderr, ROOT / "_build" / "html")

@@ -1,4 +1,5 @@
 """Compare a re-drawn figure with the stored one (nbval itself skips image/png)."""
+
 from __future__ import annotations
 
 import base64
@@ -36,6 +37,7 @@ def png_difference(stored: str, fresh: str) -> str | None:
 
 def compare_figures(fresh_outputs, stored_outputs) -> list[str]:
     """Problems found comparing the image/png outputs of one cell, in order."""
+
     def pngs(outputs):
         return [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
 

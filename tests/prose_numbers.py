@@ -20,6 +20,7 @@ A number after "about", "roughly", "~" and the like is read as a measurement: on
 or a checked output with the same unit backs it. Anything else is a measured number
 typed into prose that nothing re-checks.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,14 +90,18 @@ def unbacked_numbers(path) -> list[tuple[int, str, str]]:
             text = pattern.sub(" ", text)
         after = cells[index + 1] if index + 1 < len(cells) else None
         asserted = ""
-        if after and after["cell_type"] == "code" and "remove-cell" in after.get("metadata", {}).get("tags", []):
+        if (
+            after
+            and after["cell_type"] == "code"
+            and "remove-cell" in after.get("metadata", {}).get("tags", [])
+        ):
             asserted = "".join(after["source"])
         for sentence in _sentences(text):
             if "CITATION" in sentence:
                 continue
             for match in NUMBER.finditer(sentence):
                 token = match.group()
-                approximate = bool(APPROXIMATE.search(sentence[:match.start()]))
+                approximate = bool(APPROXIMATE.search(sentence[: match.start()]))
                 bare = _bare(token)
                 has_unit = bare != _normal(token)
                 try:

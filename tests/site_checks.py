@@ -3,6 +3,7 @@
 Every page is opened once (``visit``) and everything the checks need is recorded then:
 console errors, MathJax state, image sizes and launch links. The tests read the records.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,7 +18,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
-
 from pages import ROOT, toc_entries
 
 HTML = ROOT / "_build" / "html"
@@ -52,10 +52,11 @@ ALLOWED_CONSOLE_ERRORS: list[str] = [
 
 # --- the book -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SitePage:
-    path: str                 # served path, e.g. "chapters/02_math/fourier.html"
-    source: str | None        # source file relative to ROOT, None for generated pages
+    path: str  # served path, e.g. "chapters/02_math/fourier.html"
+    source: str | None  # source file relative to ROOT, None for generated pages
 
     @property
     def is_notebook(self) -> bool:
@@ -70,8 +71,7 @@ def site_pages() -> list[SitePage]:
     pages = []
     for name in dict.fromkeys(toc_entries()):  # keeps order, drops duplicates
         name = re.sub(r"\.(md|ipynb|rst)$", "", name)
-        sources = [f"{name}{ext}" for ext in (".ipynb", ".md", ".rst")
-                   if (ROOT / f"{name}{ext}").is_file()]
+        sources = [f"{name}{ext}" for ext in (".ipynb", ".md", ".rst") if (ROOT / f"{name}{ext}").is_file()]
         pages.append(SitePage(f"{name}.html", sources[0] if sources else None))
     pages += [SitePage("search.html", None), SitePage("genindex.html", None)]
     return pages
@@ -97,6 +97,7 @@ def launch_config() -> dict:
 
 # --- serving ---------------------------------------------------------------------------
 
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - signature from the stdlib
         pass
@@ -119,6 +120,7 @@ def serve(directory: Path):
 
 
 # --- the browser -----------------------------------------------------------------------
+
 
 def find_chromium() -> str | None:
     for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
@@ -188,12 +190,19 @@ def visit(context, url: str, screenshot: Path | None = None) -> PageVisit:
     """Open `url` in a new page of `context`, wait for math and images, record all."""
     record = PageVisit(url)
     page = context.new_page()
-    page.on("console", lambda msg: record.errors.append(
-        f"console: {msg.text} @ {msg.location.get('url', '')}")
-        if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: (
+            record.errors.append(f"console: {msg.text} @ {msg.location.get('url', '')}")
+            if msg.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: record.errors.append(f"pageerror: {exc}"))
-    page.on("requestfailed", lambda req: record.blocked.append(req.url)
-            if urlsplit(req.url).hostname != LOCAL_HOST else None)
+    page.on(
+        "requestfailed",
+        lambda req: record.blocked.append(req.url) if urlsplit(req.url).hostname != LOCAL_HOST else None,
+    )
     try:
         response = page.goto(url, wait_until="load", timeout=TIMEOUT_MS)
         if response is None or not response.ok:
@@ -204,7 +213,8 @@ def visit(context, url: str, screenshot: Path | None = None) -> PageVisit:
         record.images = page.evaluate(_WAIT_IMAGES, TIMEOUT_MS - 5_000)
         page.evaluate("window.scrollTo(0, 0)")
         record.links = page.eval_on_selector_all(
-            ".dropdown-launch-buttons a[href]", "els => els.map(a => a.href)")
+            ".dropdown-launch-buttons a[href]", "els => els.map(a => a.href)"
+        )
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
@@ -214,5 +224,4 @@ def visit(context, url: str, screenshot: Path | None = None) -> PageVisit:
 
 
 def unexpected_errors(errors: list[str]) -> list[str]:
-    return [e for e in errors
-            if not any(re.fullmatch(p, e, flags=re.S) for p in ALLOWED_CONSOLE_ERRORS)]
+    return [e for e in errors if not any(re.fullmatch(p, e, flags=re.S) for p in ALLOWED_CONSOLE_ERRORS)]

@@ -1,10 +1,10 @@
 """The book builds from the stored outputs with zero warnings, and says what it should."""
+
 from __future__ import annotations
 
 import re
 
 import yaml
-
 from pages import ROOT, toc_entries
 
 
@@ -36,14 +36,41 @@ def test_config_keeps_execution_off_and_one_repository():
 
 
 NOTE_HEADINGS = {
-    "chapters/01_programming/index.md": ["H5文件", "print函数", "tf.session函数", "Python数据结构", "初始化所有参数",
-                                         "os库的使用"],
-    "chapters/02_math/index.md": ["图像处理中的注意力集中机制", "图像的DCT", "反向传播算法", "激活函数", "batch_size",
-                                  "Batch Normalization", "计算Leaky ReLU激活函数", "mAP", "傅里叶变换", "finetune"],
+    "chapters/01_programming/index.md": [
+        "H5文件",
+        "print函数",
+        "tf.session函数",
+        "Python数据结构",
+        "初始化所有参数",
+        "os库的使用",
+    ],
+    "chapters/02_math/index.md": [
+        "图像处理中的注意力集中机制",
+        "图像的DCT",
+        "反向传播算法",
+        "激活函数",
+        "batch_size",
+        "Batch Normalization",
+        "计算Leaky ReLU激活函数",
+        "mAP",
+        "傅里叶变换",
+        "finetune",
+    ],
     "chapters/03_datasets/index.md": ["人脸数据集", "超分辨率数据集"],
-    "chapters/04_troubleshooting/index.md": ["路径问题", "GPU问题", "代码参数", "not all arguments converted",
-                                             "CUDA out of memory", ".git", "灰度图像", "格式转化", "scipy.misc",
-                                             "数字后面加.", "YCbCr", ".pth"],
+    "chapters/04_troubleshooting/index.md": [
+        "路径问题",
+        "GPU问题",
+        "代码参数",
+        "not all arguments converted",
+        "CUDA out of memory",
+        ".git",
+        "灰度图像",
+        "格式转化",
+        "scipy.misc",
+        "数字后面加.",
+        "YCbCr",
+        ".pth",
+    ],
 }
 
 

@@ -3,6 +3,7 @@
 It must find the repository root from any folder inside it, fetch the course when it
 runs on Colab outside one, and fail clearly elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from pages import ROOT, toc_notebooks
 
 BOOTSTRAP = (ROOT / "scripts" / "bootstrap_cell.py").read_text().rstrip("\n")
@@ -40,7 +40,9 @@ def _run(cwd: Path, prelude: str = "", env_path: str | None = None) -> subproces
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if env_path is not None:
         env["PATH"] = env_path + os.pathsep + env["PATH"]
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_finds_the_root_from_a_chapter_folder():
@@ -61,7 +63,8 @@ def test_on_colab_it_clones_the_course_and_imports_from_it(tmp_path):
     fake_bin.mkdir()
     log = tmp_path / "git.log"
     git = fake_bin / "git"
-    git.write_text(textwrap.dedent(f"""\
+    git.write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import shutil, sys, pathlib
         pathlib.Path({str(log)!r}).write_text(" ".join(sys.argv[1:]))
@@ -69,7 +72,8 @@ def test_on_colab_it_clones_the_course_and_imports_from_it(tmp_path):
         target.mkdir(parents=True)
         shutil.copytree({str(ROOT / "utils")!r}, target / "utils")
         shutil.copy({str(ROOT / "_toc.yml")!r}, target / "_toc.yml")
-        """))
+        """)
+    )
     git.chmod(git.stat().st_mode | stat.S_IEXEC)
     content = tmp_path / "content"
     content.mkdir()

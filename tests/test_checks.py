@@ -1,4 +1,5 @@
 """Tests of utils._checks: the shared input checks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,21 @@ def test_as_float_array_keeps_large_unsigned_values():
 
 @pytest.mark.parametrize(
     "x",
-    ["1", b"1", None, True, np.bool_(False), np.array([True]), 1 + 0j, np.array([1j]),
-     ["a"], [1, "a"], object(), np.array(["1.0"]), np.array([1], dtype=object)],
+    [
+        "1",
+        b"1",
+        None,
+        True,
+        np.bool_(False),
+        np.array([True]),
+        1 + 0j,
+        np.array([1j]),
+        ["a"],
+        [1, "a"],
+        object(),
+        np.array(["1.0"]),
+        np.array([1], dtype=object),
+    ],
     ids=lambda v: type(v).__name__,
 )
 def test_as_float_array_refuses_non_real(x):
@@ -126,8 +140,9 @@ def test_check_real_range_errors_say_the_range(value, bounds, message):
         check_real(value, "x", **bounds)
 
 
-@pytest.mark.parametrize("value", [True, np.bool_(True), "1", None, [1.0], 1 + 0j, np.array([1.0])],
-                         ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize(
+    "value", [True, np.bool_(True), "1", None, [1.0], 1 + 0j, np.array([1.0])], ids=lambda v: type(v).__name__
+)
 def test_check_real_type_errors(value):
     from utils._checks import check_real
 

@@ -1,20 +1,22 @@
 """The site's CJK web font (scripts/cjk_font.py) covers every Chinese character it shows."""
+
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+import cjk_font
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-import cjk_font
 
 
 def test_the_shipped_font_draws_every_cjk_character_of_the_site():
     missing = cjk_font.missing_characters()
-    assert not missing, (f"{len(missing)} characters used on the site are not in "
-                         f"{cjk_font.FONT.name}: {''.join(missing)}; run scripts/cjk_font.py")
+    assert not missing, (
+        f"{len(missing)} characters used on the site are not in "
+        f"{cjk_font.FONT.name}: {''.join(missing)}; run scripts/cjk_font.py"
+    )
 
 
 def test_the_site_uses_chinese_and_the_font_is_small():
@@ -24,16 +26,22 @@ def test_the_site_uses_chinese_and_the_font_is_small():
 
 def test_a_new_character_is_reported(tmp_path):
     page = tmp_path / "page.ipynb"
-    page.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["龘 and 激活"]}]}),
-                    encoding="utf-8")
+    page.write_text(
+        json.dumps({"cells": [{"cell_type": "markdown", "source": ["龘 and 激活"]}]}), encoding="utf-8"
+    )
     assert "龘" in cjk_font.missing_characters(files=[page])
 
 
 def test_outputs_count_too(tmp_path):
     page = tmp_path / "page.ipynb"
-    cell = {"cell_type": "code", "source": ["print(x)"],
-            "outputs": [{"output_type": "stream", "text": ["函数"]},
-                        {"output_type": "execute_result", "data": {"text/plain": ["数据"]}}]}
+    cell = {
+        "cell_type": "code",
+        "source": ["print(x)"],
+        "outputs": [
+            {"output_type": "stream", "text": ["函数"]},
+            {"output_type": "execute_result", "data": {"text/plain": ["数据"]}},
+        ],
+    }
     page.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
     assert cjk_font.site_characters([page]) == set("函数据")
 

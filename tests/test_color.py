@@ -1,4 +1,5 @@
 """Tests of utils.color against Pillow, scikit-image and the JFIF formulas."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,9 @@ def test_ycbcr_to_rgb_matches_pillow_within_rounding():
 def test_ycbcr_hand_cases_and_round_trip():
     # JFIF: white -> (255, 128, 128); pure blue -> Cb = 128 + 127.5, Y = 0.114 * 255.
     np.testing.assert_allclose(color.rgb_to_ycbcr([255, 255, 255]), [255, 128, 128], atol=1e-9)
-    np.testing.assert_allclose(color.rgb_to_ycbcr([0, 0, 255]), [29.07, 255.5, 128 - 0.081312411 * 255], atol=1e-6)
+    np.testing.assert_allclose(
+        color.rgb_to_ycbcr([0, 0, 255]), [29.07, 255.5, 128 - 0.081312411 * 255], atol=1e-6
+    )
     # Cb and Cr are scaled blue- and red-difference signals.
     rgb = np.random.default_rng(0).uniform(0, 255, (100, 3))
     y, cb, cr = np.moveaxis(color.rgb_to_ycbcr(rgb), -1, 0)

@@ -3,6 +3,7 @@
 If these variables stopped changing anything (a torch or numpy release that ignores
 them), the second round would quietly repeat the first; these tests fail instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cpu_variant
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-import cpu_variant
 
 PROBE = r"""
 import hashlib, json

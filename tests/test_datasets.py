@@ -1,4 +1,5 @@
 """Tests of utils.datasets.digits_split against scikit-learn's raw digits."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -73,12 +74,19 @@ def test_test_fraction():
     assert abs(len(s.y_test) - 1797 / 2) <= 1
 
 
-@pytest.mark.parametrize("kwargs,error", [
-    ({"test_fraction": 0.0}, ValueError), ({"test_fraction": 1.0}, ValueError),
-    ({"test_fraction": -0.1}, ValueError), ({"test_fraction": True}, TypeError),
-    ({"test_fraction": "0.2"}, TypeError), ({"test_fraction": None}, TypeError),
-    ({"seed": -1}, ValueError), ({"seed": 0.5}, TypeError),
-])
+@pytest.mark.parametrize(
+    "kwargs,error",
+    [
+        ({"test_fraction": 0.0}, ValueError),
+        ({"test_fraction": 1.0}, ValueError),
+        ({"test_fraction": -0.1}, ValueError),
+        ({"test_fraction": True}, TypeError),
+        ({"test_fraction": "0.2"}, TypeError),
+        ({"test_fraction": None}, TypeError),
+        ({"seed": -1}, ValueError),
+        ({"seed": 0.5}, TypeError),
+    ],
+)
 def test_bad_arguments(kwargs, error):
     with pytest.raises(error):
         digits_split(**kwargs)

@@ -1,5 +1,6 @@
 """Tests of utils.diagnostics against hand-computed autograd gradients and a network
 whose dead units are known by construction."""
+
 from __future__ import annotations
 
 import copy
@@ -212,8 +213,11 @@ def test_hooks_pre_and_forward_in_call_order_and_removed_even_after_an_error():
 
     net = _net()
     calls = []
-    with hooks(net.modules(), pre=lambda i, m, args: calls.append(("pre", i)),
-               forward=lambda i, m, args, out: calls.append(("post", i))):
+    with hooks(
+        net.modules(),
+        pre=lambda i, m, args: calls.append(("pre", i)),
+        forward=lambda i, m, args, out: calls.append(("post", i)),
+    ):
         net(torch.zeros(1, 6))
     # net itself is modules[0]: its pre hook first, its forward hook last
     assert calls[:3] == [("pre", 0), ("pre", 1), ("post", 1)] and calls[-1] == ("post", 0)

@@ -1,4 +1,5 @@
 """Tests of utils.env and of utils' promise that TensorFlow imports quietly after it."""
+
 from __future__ import annotations
 
 import json
@@ -68,6 +69,7 @@ def test_report(monkeypatch):
 
 # --- TensorFlow stays quiet when utils is imported first -----------------------
 
+
 def _clean_env(**extra):
     base = {k: v for k, v in os.environ.items() if k not in TF_VARS}  # this process imported utils
     return {**base, "PYTHONPATH": str(ROOT), **extra}
@@ -83,8 +85,14 @@ def tf_runs():
     pytest.importorskip("tensorflow")
     runs = {"utils first": f"import utils, {TF_SNIPPET}", "without utils": f"import {TF_SNIPPET}"}
     procs = {
-        name: subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(), text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        name: subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=_clean_env(),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for name, code in runs.items()
     }
     results = {}
@@ -110,14 +118,30 @@ def test_utils_changes_only_the_two_variables():
         "print(json.dumps({k: after[k] for k in after if before.get(k) != after[k]}, sort_keys=True)); "
         "print(sorted(set(before) - set(after)))"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(),
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     changed, removed = done.stdout.splitlines()
     assert json.loads(changed) == {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
     assert removed == "[]"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(TF_CPP_MIN_LOG_LEVEL="3"),
-                          capture_output=True, text=True, timeout=60, check=True)
-    assert json.loads(done.stdout.splitlines()[0]) == {"TF_ENABLE_ONEDNN_OPTS": "0"}  # a user's own setting wins
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_clean_env(TF_CPP_MIN_LOG_LEVEL="3"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout.splitlines()[0]) == {
+        "TF_ENABLE_ONEDNN_OPTS": "0"
+    }  # a user's own setting wins
 
 
 def test_native_stderr_silenced_swallows_descriptor_writes_only(capfd):
@@ -140,12 +164,14 @@ def test_native_stderr_silenced_restores_after_an_error(capfd):
 def test_quiet_tensorflow_leaves_no_line_for_the_first_session():
     """In a fresh process: the page's first Session.run writes nothing to stderr."""
     code = (
-        "import utils\nfrom utils import env\ntf = env.quiet_tensorflow()\nassert env.quiet_tensorflow() is tf\n"
+        "import utils\nfrom utils import env\ntf = env.quiet_tensorflow()\n"
+        "assert env.quiet_tensorflow() is tf\n"
         "g = tf.Graph()\nwith g.as_default():\n    c = tf.constant(2.0) * 3\n"
         "with tf.compat.v1.Session(graph=g) as s:\n    print(s.run(c))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(), capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "6.0"
     assert done.stderr == ""
@@ -157,8 +183,11 @@ def test_device_name_cpu_is_the_model_name():
     assert env.device_name(torch.device("cpu")) == name
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                  if line.startswith("model name")]
+        models = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
         if models:
             assert name == models[0]
 

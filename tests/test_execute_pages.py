@@ -1,4 +1,5 @@
 """scripts/execute_pages.py writes a page all at once (its runs are checked by test_book.py)."""
+
 from __future__ import annotations
 
 import execute_pages

@@ -1,4 +1,5 @@
 """Tests of utils.faces: the LFW subset, HOG features, the classifiers, the cascade."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -59,13 +60,16 @@ def test_to_uint8_grey_matches_pil_and_is_integer_exact():
     assert (white == 255).all()
 
 
-@pytest.mark.parametrize("bad, error", [
-    (np.zeros((4, 4, 3), np.float64), TypeError),  # colour must be uint8
-    (np.zeros((4,), np.uint8), ValueError),
-    (np.zeros((4, 4), np.int32), TypeError),
-    (np.array([[0.0, 1.5]]), ValueError),
-    (np.array([[np.nan, 0.5]]), ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (np.zeros((4, 4, 3), np.float64), TypeError),  # colour must be uint8
+        (np.zeros((4,), np.uint8), ValueError),
+        (np.zeros((4, 4), np.int32), TypeError),
+        (np.array([[0.0, 1.5]]), ValueError),
+        (np.array([[np.nan, 0.5]]), ValueError),
+    ],
+)
 def test_to_uint8_grey_rejects_bad_input(bad, error):
     with pytest.raises(error):
         faces.to_uint8_grey(bad)
@@ -83,15 +87,18 @@ def test_hog_features_shape_and_invariance(subset):
     assert faces.hog_features(images[:2], cell=8).shape == (2, 2 * 2 * 2 * 2 * 9)
 
 
-@pytest.mark.parametrize("bad, kwargs, error", [
-    (np.zeros((25, 25)), {}, ValueError),  # one image, not a stack
-    (np.zeros((0, 25, 25)), {}, ValueError),
-    (np.zeros((2, 8, 8)), {}, ValueError),  # smaller than a block
-    (np.zeros((2, 25, 25)), {"cell": 0}, ValueError),
-    (np.zeros((2, 25, 25)), {"orientations": 2.5}, TypeError),
-    ("images", {}, TypeError),
-    (np.full((2, 25, 25), np.nan), {}, ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, kwargs, error",
+    [
+        (np.zeros((25, 25)), {}, ValueError),  # one image, not a stack
+        (np.zeros((0, 25, 25)), {}, ValueError),
+        (np.zeros((2, 8, 8)), {}, ValueError),  # smaller than a block
+        (np.zeros((2, 25, 25)), {"cell": 0}, ValueError),
+        (np.zeros((2, 25, 25)), {"orientations": 2.5}, TypeError),
+        ("images", {}, TypeError),
+        (np.full((2, 25, 25), np.nan), {}, ValueError),
+    ],
+)
 def test_hog_features_rejects_bad_input(bad, kwargs, error):
     with pytest.raises(error):
         faces.hog_features(bad, **kwargs)
@@ -112,14 +119,17 @@ def test_stratified_splits_are_stratified_disjoint_and_seeded(subset):
     assert not np.array_equal(splits[0][1], other[0][1])
 
 
-@pytest.mark.parametrize("labels, kwargs, error", [
-    (np.array([0, 1, 2, 1]), {}, ValueError),
-    (np.array([0.0, 1.0]), {}, TypeError),
-    (np.array([True, False]), {}, TypeError),
-    (np.array([0, 0, 0, 1]), {}, ValueError),  # one face cannot be split
-    (np.array([0, 0, 1, 1] * 5), {"test_fraction": 1.0}, ValueError),
-    (np.array([0, 0, 1, 1] * 5), {"n_splits": 0}, ValueError),
-])
+@pytest.mark.parametrize(
+    "labels, kwargs, error",
+    [
+        (np.array([0, 1, 2, 1]), {}, ValueError),
+        (np.array([0.0, 1.0]), {}, TypeError),
+        (np.array([True, False]), {}, TypeError),
+        (np.array([0, 0, 0, 1]), {}, ValueError),  # one face cannot be split
+        (np.array([0, 0, 1, 1] * 5), {"test_fraction": 1.0}, ValueError),
+        (np.array([0, 0, 1, 1] * 5), {"n_splits": 0}, ValueError),
+    ],
+)
 def test_stratified_splits_rejects_bad_input(labels, kwargs, error):
     with pytest.raises(error):
         faces.stratified_splits(labels, **kwargs)
@@ -145,13 +155,16 @@ def test_split_accuracies_separable_and_random():
     assert faces.split_accuracies(noise, labels, splits).mean() < 0.8
 
 
-@pytest.mark.parametrize("features, labels, splits, error", [
-    (np.zeros(10), np.zeros(10, int), [(np.arange(5), np.arange(5, 10))], ValueError),
-    (np.zeros((10, 2)), np.zeros(9, int), [(np.arange(5), np.arange(5, 10))], ValueError),
-    (np.zeros((10, 2)), np.zeros(10, int), [], ValueError),
-    (np.zeros((10, 2)), np.zeros(10, int), [(np.arange(5), np.arange(5, 11))], ValueError),
-    (np.zeros((10, 2)), np.zeros(10, int), [(np.arange(5), np.array([], int))], ValueError),
-])
+@pytest.mark.parametrize(
+    "features, labels, splits, error",
+    [
+        (np.zeros(10), np.zeros(10, int), [(np.arange(5), np.arange(5, 10))], ValueError),
+        (np.zeros((10, 2)), np.zeros(9, int), [(np.arange(5), np.arange(5, 10))], ValueError),
+        (np.zeros((10, 2)), np.zeros(10, int), [], ValueError),
+        (np.zeros((10, 2)), np.zeros(10, int), [(np.arange(5), np.arange(5, 11))], ValueError),
+        (np.zeros((10, 2)), np.zeros(10, int), [(np.arange(5), np.array([], int))], ValueError),
+    ],
+)
 def test_split_accuracies_rejects_bad_input(features, labels, splits, error):
     with pytest.raises(error):
         faces.split_accuracies(features, labels, splits)
@@ -210,8 +223,11 @@ def test_load_cascade_refuses_missing_and_wrong_files(tmp_path):
     with pytest.raises(ValueError, match="not an OpenCV cascade"):
         faces.load_cascade(other)
     haar = tmp_path / "haar.xml"
-    haar.write_text(faces.cascade_path().read_text().replace(
-        "<featureType>LBP</featureType>", "<featureType>HAAR</featureType>"))
+    haar.write_text(
+        faces.cascade_path()
+        .read_text()
+        .replace("<featureType>LBP</featureType>", "<featureType>HAAR</featureType>")
+    )
     with pytest.raises(ValueError, match="LBP cascades only"):
         faces.load_cascade(haar)
 
@@ -262,15 +278,18 @@ def test_detect_faces_boxes_are_sorted(cascade):
     assert np.array_equal(order, np.arange(len(boxes)))
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"scale_factor": 1.0}, ValueError),
-    ({"scale_factor": "1.2"}, TypeError),
-    ({"min_size": (60, 60, 3)}, TypeError),
-    ({"min_size": 0}, ValueError),
-    ({"min_size": 100, "max_size": 60}, ValueError),
-    ({"max_size": 10}, ValueError),  # below the 24x24 window
-    ({"min_neighbors": 0}, ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"scale_factor": 1.0}, ValueError),
+        ({"scale_factor": "1.2"}, TypeError),
+        ({"min_size": (60, 60, 3)}, TypeError),
+        ({"min_size": 0}, ValueError),
+        ({"min_size": 100, "max_size": 60}, ValueError),
+        ({"max_size": 10}, ValueError),  # below the 24x24 window
+        ({"min_neighbors": 0}, ValueError),
+    ],
+)
 def test_detect_faces_rejects_bad_parameters(cascade, kwargs, error):
     with pytest.raises(error):
         faces.detect_faces(np.zeros((64, 64), np.uint8), cascade, **kwargs)
@@ -297,8 +316,12 @@ def test_block_mean_exact_and_cropping():
     assert small[0, 0] == (0 + 1 + 6 + 7) / 4
     assert np.array_equal(faces.block_mean(image, 1), image.astype(float))
     assert np.allclose(faces.block_mean(image.astype(float), 2), small)
-    for bad, factor, error in ((image, 0, ValueError), (image, 6, ValueError),
-                               (np.zeros((2, 2, 2)), 1, ValueError), (image, 1.5, TypeError)):
+    for bad, factor, error in (
+        (image, 0, ValueError),
+        (image, 6, ValueError),
+        (np.zeros((2, 2, 2)), 1, ValueError),
+        (image, 1.5, TypeError),
+    ):
         with pytest.raises(error):
             faces.block_mean(bad, factor)
 

@@ -1,4 +1,5 @@
 """The figure comparison that conftest.py adds to nbval must catch a changed plot."""
+
 from __future__ import annotations
 
 import base64
@@ -13,9 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-
 from figures import compare_figures, png_difference  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
 from pages import ROOT  # noqa: E402
 
 
@@ -64,8 +64,10 @@ NOTEBOOK_CODE = [
 
 def _notebook(tmp_path, middle: float):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CODE[0]),
-                nbformat.v4.new_code_cell(NOTEBOOK_CODE[1].replace("MIDDLE", str(middle)))]
+    nb.cells = [
+        nbformat.v4.new_code_cell(NOTEBOOK_CODE[0]),
+        nbformat.v4.new_code_cell(NOTEBOOK_CODE[1].replace("MIDDLE", str(middle))),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     return nb
@@ -82,9 +84,24 @@ def test_strict_nbval_with_the_figure_check_fails_on_a_changed_plot(tmp_path, st
     (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text())
     # pytest.ini's pythonpath does not reach a folder outside the repository: say it here.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT / "scripts")])}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
-                           "--nbval-current-env", str(path)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            str(path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert (done.returncode == 0) == expect_pass, done.stdout[-2000:]
     if not expect_pass:
         assert "figure 1: figure changed" in done.stdout and "pixels differ" in done.stdout

@@ -1,5 +1,6 @@
 """Tests of utils.gpu: devices, memory estimates against hand-computed sizes and real
 optimizers, saved-tensor tracking, graph size and gradient accumulation."""
+
 from __future__ import annotations
 
 import types
@@ -16,11 +17,16 @@ def small_cnn(inplace: bool = True) -> nn.Sequential:
     # input (N, 1, 8, 8): conv -> (N, 4, 8, 8), pool -> (N, 4, 4, 4), flatten -> (N, 64), linear -> (N, 5)
     torch.manual_seed(0)
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(inplace=inplace), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 5)
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(inplace=inplace),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64, 5),
     )
 
 
 # ---------------------------------------------------------------- devices
+
 
 def test_describe_devices_without_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -78,6 +84,7 @@ def test_check_same_device_bad_input():
 
 # ---------------------------------------------------------------- activation memory
 
+
 def test_activation_memory_hand_computed():
     # conv 8*4*8*8*4 B = 8192; in-place ReLU shares it; pool 8*4*4*4*4 = 2048;
     # Flatten is a view of the pool output; linear 8*5*4 = 160
@@ -95,12 +102,24 @@ def test_activation_memory_matches_real_outputs_and_nesting():
     assert gpu.activation_memory_bytes(model, (5, 6)) == real  # containers are not counted twice
 
 
-@pytest.mark.parametrize("make,shape", [
-    (lambda: small_cnn(), (1, 8, 8)),
-    (lambda: nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(20), nn.ReLU(), nn.Dropout(0.5), nn.Linear(20, 2)), (10,)),
-    (lambda: nn.Sequential(nn.Conv2d(1, 64, 9), nn.ReLU(), nn.Conv2d(64, 32, 1), nn.ReLU(), nn.Conv2d(32, 1, 5)),
-     (1, 33, 33)),
-])
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda: small_cnn(), (1, 8, 8)),
+        (
+            lambda: nn.Sequential(
+                nn.Linear(10, 20), nn.BatchNorm1d(20), nn.ReLU(), nn.Dropout(0.5), nn.Linear(20, 2)
+            ),
+            (10,),
+        ),
+        (
+            lambda: nn.Sequential(
+                nn.Conv2d(1, 64, 9), nn.ReLU(), nn.Conv2d(64, 32, 1), nn.ReLU(), nn.Conv2d(32, 1, 5)
+            ),
+            (1, 33, 33),
+        ),
+    ],
+)
 def test_meta_and_cpu_methods_agree_and_scale_linearly(make, shape):
     model = make()
     before = [p.detach().clone() for p in model.state_dict().values()]
@@ -130,21 +149,29 @@ def test_activation_memory_bad_input():
 
 # ---------------------------------------------------------------- training memory
 
+
 def _real_optimizer_state_bytes(model, optimizer):
     model(torch.randn(2, 1, 8, 8)).sum().backward()
     optimizer.step()
-    return sum(t.numel() * t.element_size() for s in optimizer.state.values() for t in s.values()
-               if isinstance(t, torch.Tensor) and t.dim() > 0)
+    return sum(
+        t.numel() * t.element_size()
+        for s in optimizer.state.values()
+        for t in s.values()
+        if isinstance(t, torch.Tensor) and t.dim() > 0
+    )
 
 
-@pytest.mark.parametrize("name,factory", [
-    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
-    ("momentum", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
-    ("rmsprop", lambda p: torch.optim.RMSprop(p)),
-    ("adagrad", lambda p: torch.optim.Adagrad(p)),
-    ("adam", lambda p: torch.optim.Adam(p)),
-    ("adamw", lambda p: torch.optim.AdamW(p)),
-])
+@pytest.mark.parametrize(
+    "name,factory",
+    [
+        ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+        ("momentum", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+        ("rmsprop", lambda p: torch.optim.RMSprop(p)),
+        ("adagrad", lambda p: torch.optim.Adagrad(p)),
+        ("adam", lambda p: torch.optim.Adam(p)),
+        ("adamw", lambda p: torch.optim.AdamW(p)),
+    ],
+)
 def test_optimizer_state_matches_torch(name, factory):
     model = small_cnn(inplace=False)
     est = gpu.training_memory_estimate(model, 4, (1, 8, 8), optimizer=name)
@@ -190,6 +217,7 @@ def test_largest_batch_size_against_brute_force():
 
 
 # ---------------------------------------------------------------- saved tensors and graphs
+
 
 def test_track_saved_tensors_hand_computed():
     torch.manual_seed(0)
@@ -257,6 +285,7 @@ def test_autograd_graph_size():
 
 
 # ---------------------------------------------------------------- gradient accumulation
+
 
 def test_flat_gradient_closed_form_and_accumulation():
     torch.manual_seed(0)

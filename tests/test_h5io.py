@@ -1,4 +1,5 @@
 """Tests of utils.h5io: checked against raw h5py, zlib, numpy and the h5py docs."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,8 +23,11 @@ def tree_example():
         "cats": rng.standard_normal((5, 4, 4, 3)),
         "animals_included": np.array([b"dogs", b"cats"]),
         "names": np.array(["husky", "柴犬"]),
-        "dogs": {"husky": rng.standard_normal((4, 4, 3)), "shiba": rng.integers(0, 255, (4, 4), dtype=np.uint8),
-                 "meta": {"note": "狗 dogs", "count": 2, "ratio": 0.5, "ok": True, "z": 1 - 2j}},
+        "dogs": {
+            "husky": rng.standard_normal((4, 4, 3)),
+            "shiba": rng.integers(0, 255, (4, 4), dtype=np.uint8),
+            "meta": {"note": "狗 dogs", "count": 2, "ratio": 0.5, "ok": True, "z": 1 - 2j},
+        },
         "blob": b"%PDF-1.4\n\x00\xff binary",
         "empty": {},
     }
@@ -277,12 +281,18 @@ def test_describe_bad_input(tmp_path):
 # r+ = read/write, file must exist; w = create, truncate if exists; w- or x = create, fail
 # if exists; a = read/write if exists, create otherwise.
 DOCUMENTED = {
-    ("r", True): (True, False, False), ("r", False): (False, None, None),
-    ("r+", True): (True, False, True), ("r+", False): (False, None, None),
-    ("a", True): (True, False, True), ("a", False): (True, None, True),
-    ("w", True): (True, True, True), ("w", False): (True, None, True),
-    ("w-", True): (False, None, None), ("w-", False): (True, None, True),
-    ("x", True): (False, None, None), ("x", False): (True, None, True),
+    ("r", True): (True, False, False),
+    ("r", False): (False, None, None),
+    ("r+", True): (True, False, True),
+    ("r+", False): (False, None, None),
+    ("a", True): (True, False, True),
+    ("a", False): (True, None, True),
+    ("w", True): (True, True, True),
+    ("w", False): (True, None, True),
+    ("w-", True): (False, None, None),
+    ("w-", False): (True, None, True),
+    ("x", True): (False, None, None),
+    ("x", False): (True, None, True),
 }
 
 

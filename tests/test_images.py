@@ -1,4 +1,5 @@
 """Tests of utils.images against Pillow, OpenCV, scikit-image, torch and TensorFlow."""
+
 from __future__ import annotations
 
 import sys
@@ -39,7 +40,9 @@ def test_to_gray_pillow_is_bit_exact_on_every_colour(all_colours, rng):
 
 
 def test_to_gray_opencv_is_bit_exact_with_cvtcolor(all_colours):
-    assert np.array_equal(images.to_gray(all_colours, "opencv"), cv2.cvtColor(all_colours, cv2.COLOR_RGB2GRAY))
+    assert np.array_equal(
+        images.to_gray(all_colours, "opencv"), cv2.cvtColor(all_colours, cv2.COLOR_RGB2GRAY)
+    )
 
 
 def test_to_gray_libpng_matches_cv2_imread_gray_of_a_png(tmp_path, rng):
@@ -50,7 +53,9 @@ def test_to_gray_libpng_matches_cv2_imread_gray_of_a_png(tmp_path, rng):
 
 
 def test_to_gray_bt601_closed_form_and_rounding_gap():
-    np.testing.assert_allclose(images.to_gray([[255, 0, 0], [0, 0, 255]], "bt601"), [0.299 * 255, 0.114 * 255])
+    np.testing.assert_allclose(
+        images.to_gray([[255, 0, 0], [0, 0, 255]], "bt601"), [0.299 * 255, 0.114 * 255]
+    )
     rgb = np.random.default_rng(1).integers(0, 256, (50, 50, 3), dtype=np.uint8)
     exact = images.to_gray(rgb, "bt601")
     np.testing.assert_allclose(exact, color.rgb_to_ycbcr(rgb)[..., 0], atol=1e-9)
@@ -120,7 +125,11 @@ def test_to_uint8_bad_input():
 def test_invert_matches_pillow_and_skimage(rng):
     rgb = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
     assert np.array_equal(images.invert(rgb), np.asarray(ImageOps.invert(Image.fromarray(rgb))))
-    for arr in (rng.integers(0, 65536, 50).astype(np.uint16), rng.uniform(0, 1, 50), rng.uniform(0, 1, 5) > 0.5):
+    for arr in (
+        rng.integers(0, 65536, 50).astype(np.uint16),
+        rng.uniform(0, 1, 50),
+        rng.uniform(0, 1, 5) > 0.5,
+    ):
         out = images.invert(arr)
         assert out.dtype == arr.dtype and np.array_equal(out, util.invert(arr))
 
@@ -142,15 +151,21 @@ def test_describe_image_each_kind():
     rgb[0, 0] = [255, 10, 0]
     pil = Image.fromarray(rgb)
     assert images.describe_image(pil) == (
-        "PIL.Image: mode RGB, size (W, H) = (5, 3), as array (3, 5, 3) HWC, uint8, range [0, 255], channels RGB"
+        "PIL.Image: mode RGB, size (W, H) = (5, 3), as array (3, 5, 3) HWC, uint8, "
+        "range [0, 255], channels RGB"
     )
     assert "channels palette indices" in images.describe_image(pil.convert("P"))
     assert images.describe_image(rgb / 255) == (
         "numpy.ndarray: shape (3, 5, 3) HWC, float64, range [0, 1], channels unknown"
     )
     t = torch.from_numpy(rgb).permute(2, 0, 1).float()
-    assert images.describe_image(t) == "torch.Tensor: shape (3, 3, 5) CHW, float32, range [0, 255], channels unknown"
-    assert images.describe_image(np.array([[0.5, np.nan]])).endswith("range [0.5, 0.5] with NaN, channels unknown")
+    assert (
+        images.describe_image(t)
+        == "torch.Tensor: shape (3, 3, 5) CHW, float32, range [0, 255], channels unknown"
+    )
+    assert images.describe_image(np.array([[0.5, np.nan]])).endswith(
+        "range [0.5, 0.5] with NaN, channels unknown"
+    )
     assert "range empty" in images.describe_image(np.zeros((0, 4)))
     assert "shape (2, 3, 5) ?" in images.describe_image(np.zeros((2, 3, 5)))
 
@@ -237,15 +252,18 @@ def test_to_tf_hands_hwc_unit_floats_to_tensorflow(monkeypatch, rng):
     assert t.value.dtype == np.float32 and t.value.shape == (6, 7, 3)
     assert np.array_equal(t.value, rgb.astype(np.float32) / np.float32(255))
     assert images.to_tf(rgb[..., 0]).shape == (6, 7, 1)
-    assert images.describe_image(t) == "tf.Tensor: shape (6, 7, 3) HWC, float32, range [0, 1], channels unknown"
+    assert (
+        images.describe_image(t) == "tf.Tensor: shape (6, 7, 3) HWC, float32, range [0, 1], channels unknown"
+    )
     assert np.array_equal(np.asarray(images.to_pil(t)), rgb)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         images.to_tf(np.full((2, 2), 2.0))
 
 
 def test_to_tf_matches_convert_image_dtype(rng):
-    import utils  # noqa: F401  (first: TensorFlow then imports quietly)
     import tensorflow as tf
+
+    import utils  # noqa: F401  (first: TensorFlow then imports quietly)
 
     rgb = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
     t = images.to_tf(rgb)

@@ -1,4 +1,5 @@
 """Tests for utils.paths.list_files (natural-sorted file listing)."""
+
 from __future__ import annotations
 
 import fnmatch

@@ -1,4 +1,5 @@
 """Tests of utils.metrics against scikit-image and hand-computed cases."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Tests of utils.models: mlp structure and init_linear_layers statistics."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,13 @@ from utils.models import INIT_SCHEMES, init_linear_layers, mlp
 
 # Typed in from torch.nn, independent of models.TORCH_ACTIVATIONS.
 EXPECTED_CLASS = {
-    "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU,
-    "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "silu": nn.SiLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
 }
 
 
@@ -38,23 +44,37 @@ def test_mlp_layer_structure(depth, batchnorm, dropout):
     assert _count(model, nn.Dropout) == (depth if dropout else 0)
     assert _count(model, nn.Tanh) == depth
     # order within a hidden layer: Linear -> (BatchNorm1d) -> activation -> (Dropout)
-    per_layer = [nn.Linear] + ([nn.BatchNorm1d] if batchnorm else []) + [nn.Tanh] + ([nn.Dropout] if dropout else [])
+    per_layer = (
+        [nn.Linear] + ([nn.BatchNorm1d] if batchnorm else []) + [nn.Tanh] + ([nn.Dropout] if dropout else [])
+    )
     assert [type(m) for m in model] == per_layer * depth + [nn.Linear]
     linears = [m for m in model if isinstance(m, nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [(64, 16)] + [(16, 16)] * (depth - 1) + [(16, 10)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(64, 16)] + [(16, 16)] * (depth - 1) + [
+        (16, 10)
+    ]
     if dropout:
         assert all(m.p == dropout for m in model if isinstance(m, nn.Dropout))
     model.eval()
     assert model(torch.randn(6, 64)).shape == (6, 10)
 
 
-@pytest.mark.parametrize("kwargs,error", [
-    ({"in_features": 0}, ValueError), ({"hidden": 0}, ValueError), ({"out_features": 0}, ValueError),
-    ({"depth": 0}, ValueError), ({"in_features": 2.0}, TypeError), ({"depth": True}, TypeError),
-    ({"activation": "swish"}, ValueError), ({"activation": "ReLU"}, ValueError),
-    ({"dropout": 1.0}, ValueError), ({"dropout": -0.1}, ValueError), ({"dropout": True}, ValueError),
-    ({"dropout": "0.1"}, ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs,error",
+    [
+        ({"in_features": 0}, ValueError),
+        ({"hidden": 0}, ValueError),
+        ({"out_features": 0}, ValueError),
+        ({"depth": 0}, ValueError),
+        ({"in_features": 2.0}, TypeError),
+        ({"depth": True}, TypeError),
+        ({"activation": "swish"}, ValueError),
+        ({"activation": "ReLU"}, ValueError),
+        ({"dropout": 1.0}, ValueError),
+        ({"dropout": -0.1}, ValueError),
+        ({"dropout": True}, ValueError),
+        ({"dropout": "0.1"}, ValueError),
+    ],
+)
 def test_mlp_bad_args(kwargs, error):
     args = {"in_features": 4, "hidden": 8, "out_features": 2, **kwargs}
     with pytest.raises(error):
@@ -67,9 +87,15 @@ def test_mlp_unknown_activation_lists_known():
     assert all(name in str(info.value) for name in EXPECTED_CLASS)
 
 
-@pytest.mark.parametrize("scheme,fan_in,fan_out", [
-    ("xavier", 1000, 500), ("xavier", 300, 900), ("kaiming", 1000, 500), ("kaiming", 300, 900),
-])
+@pytest.mark.parametrize(
+    "scheme,fan_in,fan_out",
+    [
+        ("xavier", 1000, 500),
+        ("xavier", 300, 900),
+        ("kaiming", 1000, 500),
+        ("kaiming", 300, 900),
+    ],
+)
 def test_init_variance(scheme, fan_in, fan_out):
     layer = nn.Linear(fan_in, fan_out)
     init_linear_layers(layer, scheme, seed=1)

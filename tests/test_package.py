@@ -1,5 +1,6 @@
 """The layout of the utils package explains itself: every module is listed, and says which
 page teaches it; every public function has a docstring."""
+
 from __future__ import annotations
 
 import ast
@@ -72,8 +73,9 @@ def page_table() -> dict[str, list[str]]:
 def test_the_package_docstring_maps_every_page_to_the_modules_it_uses():
     from pages import toc_notebooks
 
-    actual = {p.relative_to(ROOT / "chapters").with_suffix("").as_posix(): modules_used(p)
-              for p in toc_notebooks()}
+    actual = {
+        p.relative_to(ROOT / "chapters").with_suffix("").as_posix(): modules_used(p) for p in toc_notebooks()
+    }
     assert page_table() == actual
 
 

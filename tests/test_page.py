@@ -1,4 +1,5 @@
 """Tests of utils.page.setup."""
+
 from __future__ import annotations
 
 import matplotlib as mpl

@@ -1,4 +1,5 @@
 """Tests of utils.paths.project_root and data_dir (list_files: tests/test_list_files.py)."""
+
 from __future__ import annotations
 
 import os
@@ -96,7 +97,12 @@ def test_subprocess_from_a_chapter_folder():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", "import utils.paths; print(utils.paths.project_root())"],
-        cwd=chapter, env=env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=chapter,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert Path(done.stdout.strip()) == ROOT
 

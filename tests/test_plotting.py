@@ -1,4 +1,5 @@
 """Tests of utils.plotting: the course style is applied, restored, and readable."""
+
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,5 @@
 """Tests of utils.seed.seed_everything: every generator a page uses is reproducible."""
+
 from __future__ import annotations
 
 import random
@@ -78,10 +79,17 @@ def test_seed_bounds_inclusive():
     seed_everything(np.int64(3))
 
 
-@pytest.mark.parametrize("seed,error", [
-    (-1, ValueError), (2**32, ValueError), (1.0, TypeError), (True, TypeError),
-    ("1", TypeError), (None, TypeError),
-])
+@pytest.mark.parametrize(
+    "seed,error",
+    [
+        (-1, ValueError),
+        (2**32, ValueError),
+        (1.0, TypeError),
+        (True, TypeError),
+        ("1", TypeError),
+        (None, TypeError),
+    ],
+)
 def test_bad_seeds(seed, error):
     with pytest.raises(error, match="seed"):
         seed_everything(seed)

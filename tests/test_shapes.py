@@ -1,4 +1,5 @@
 """Tests of utils.shapes against real torch convolutions and TensorFlow's 'SAME' padding."""
+
 from __future__ import annotations
 
 import itertools
@@ -46,14 +47,21 @@ def test_conv_output_size_matches_torch_conv2d_or_both_refuse():
                 shapes.conv_output_size(size, kernel, stride, padding, dilation)
             refused += 1
             continue
-        assert shapes.conv_output_size(size, kernel, stride, padding, dilation) == expected, \
-            (size, kernel, stride, padding, dilation)
+        assert shapes.conv_output_size(size, kernel, stride, padding, dilation) == expected, (
+            size,
+            kernel,
+            stride,
+            padding,
+            dilation,
+        )
         agree += 1
     assert agree > 300 and refused > 20  # both branches really exercised
 
 
 def test_conv_output_size_asymmetric_padding_matches_padded_conv():
-    for size, kernel, stride, before, after in itertools.product(range(2, 9), (2, 3, 4), (1, 2), (0, 1, 2), (0, 1, 2)):
+    for size, kernel, stride, before, after in itertools.product(
+        range(2, 9), (2, 3, 4), (1, 2), (0, 1, 2), (0, 1, 2)
+    ):
         if kernel > size + before + after:
             continue
         expected = _torch_out(size, kernel, stride, (before, after), 1)
@@ -93,7 +101,9 @@ def test_conv_output_size_bad_input(kwargs, error, match):
 
 def test_same_padding_output_is_ceil_of_size_over_stride():
     """TensorFlow's documented rule: out = ceil(in / stride), for any kernel and dilation."""
-    for size, kernel, stride, dilation in itertools.product(range(1, 20), range(1, 8), range(1, 5), (1, 2, 3)):
+    for size, kernel, stride, dilation in itertools.product(
+        range(1, 20), range(1, 8), range(1, 5), (1, 2, 3)
+    ):
         before, after = shapes.same_padding(size, kernel, stride, dilation)
         assert 0 <= after - before <= 1  # extra sample on the after side
         out = shapes.conv_output_size(size, kernel, stride, (before, after), dilation)
@@ -120,19 +130,30 @@ def test_pad_same_matches_tensorflow_conv2d_same():
     for size, kernel, stride, dilation in cases:
         x = rng.standard_normal((1, 2, size, size + 1)).astype(np.float32)  # NCHW, non-square
         w = rng.standard_normal((3, 2, kernel, kernel)).astype(np.float32)  # OIHW
-        ref = tf.nn.conv2d(
-            x.transpose(0, 2, 3, 1), w.transpose(2, 3, 1, 0), strides=stride,
-            padding="SAME", dilations=dilation,
-        ).numpy().transpose(0, 3, 1, 2)
+        ref = (
+            tf.nn.conv2d(
+                x.transpose(0, 2, 3, 1),
+                w.transpose(2, 3, 1, 0),
+                strides=stride,
+                padding="SAME",
+                dilations=dilation,
+            )
+            .numpy()
+            .transpose(0, 3, 1, 2)
+        )
         xt = torch.from_numpy(x)
-        ours = F.conv2d(shapes.pad_same(xt, kernel, stride, dilation), torch.from_numpy(w),
-                        stride=stride, dilation=dilation).numpy()
+        ours = F.conv2d(
+            shapes.pad_same(xt, kernel, stride, dilation),
+            torch.from_numpy(w),
+            stride=stride,
+            dilation=dilation,
+        ).numpy()
         assert ours.shape == ref.shape, (size, kernel, stride, dilation)
         np.testing.assert_allclose(ours, ref, atol=1e-5, err_msg=str((size, kernel, stride, dilation)))
 
 
 def test_same_padding_hand_cases():
-    assert shapes.same_padding(8, 4) == (1, 2)          # even kernel: extra after
+    assert shapes.same_padding(8, 4) == (1, 2)  # even kernel: extra after
     assert shapes.same_padding(8, 3, stride=2) == (0, 1)  # out 4: needs 7 + 3 - 8 = 1
     assert shapes.same_padding(8, 4, stride=2) == (1, 1)
     assert shapes.same_padding(5, 1, stride=3) == (0, 0)

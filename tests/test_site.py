@@ -9,6 +9,7 @@ screenshots are saved to _build/screenshots/ for people to look at.
 Needs Debian's `chromium` (apt) and Playwright for Python; never `playwright install`.
 Without Chromium the tests fail, unless ORANGE_SKIP_BROWSER=1 is set (then they skip).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,16 +17,16 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 import site_checks as sc
 
 PAGES = sc.site_pages()
 PAGE_IDS = [p.path for p in PAGES]
 NOTEBOOK_PAGES = [p for p in PAGES if p.is_notebook]
-SCREENSHOT_PAGES = {"chapters/02_math/activations.html": "activations.png",
-                    "intro.html": "intro.png"}
-SEARCHES = [("saturation", "chapters/02_math/activations.html"),
-            ("Parseval", "chapters/02_math/fourier.html")]
+SCREENSHOT_PAGES = {"chapters/02_math/activations.html": "activations.png", "intro.html": "intro.png"}
+SEARCHES = [
+    ("saturation", "chapters/02_math/activations.html"),
+    ("Parseval", "chapters/02_math/fourier.html"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +41,11 @@ def built_site(built_book):
 def chromium_path():
     path = sc.find_chromium()
     if path is None:
-        message = ("Chromium not found (looked for `chromium` on PATH and /usr/bin/chromium)"
-                   "; install it with `apt-get install -y chromium`, or set "
-                   "ORANGE_SKIP_BROWSER=1 to skip the browser tests")
+        message = (
+            "Chromium not found (looked for `chromium` on PATH and /usr/bin/chromium)"
+            "; install it with `apt-get install -y chromium`, or set "
+            "ORANGE_SKIP_BROWSER=1 to skip the browser tests"
+        )
         if os.environ.get("ORANGE_SKIP_BROWSER") == "1":
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
@@ -65,8 +68,9 @@ def browser_context(chromium_path, base_url):
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path,
-                                             args=sc.CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=sc.CHROMIUM_ARGS, headless=True
+        )
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(sc.TIMEOUT_MS)
         context.route("**/*", sc.block_outside_requests)
@@ -85,8 +89,9 @@ def visits(browser_context, base_url):
     def get(path: str) -> sc.PageVisit:
         if path not in cache:
             name = SCREENSHOT_PAGES.get(path)
-            cache[path] = sc.visit(browser_context, base_url + path,
-                                   screenshot=sc.SCREENSHOTS / name if name else None)
+            cache[path] = sc.visit(
+                browser_context, base_url + path, screenshot=sc.SCREENSHOTS / name if name else None
+            )
         return cache[path]
 
     return get
@@ -129,8 +134,7 @@ def test_math_pages_exist(built_site):
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_images_load(visits, page):
     images = visits(page.path).images
-    broken = [f"{img['src']} (alt={img['alt']!r})" for img in images
-              if not img["naturalWidth"]]
+    broken = [f"{img['src']} (alt={img['alt']!r})" for img in images if not img["naturalWidth"]]
     assert not broken, f"{page.path}: images that did not load:\n" + "\n".join(broken)
 
 
@@ -145,10 +149,10 @@ def test_launch_links(visits, page):
     assert binder, f"{page.path}: no Binder link starting {binder_prefix} in {links}"
     urlpaths = parse_qs(urlsplit(binder[0]).query).get("urlpath", [""])
     assert re.fullmatch(rf"(lab/tree|tree|notebooks)/{re.escape(notebook)}", urlpaths[0]), (
-        f"{page.path}: Binder urlpath {urlpaths[0]!r} does not open {notebook}")
+        f"{page.path}: Binder urlpath {urlpaths[0]!r} does not open {notebook}"
+    )
 
-    colab = (f"{cfg['colab_url']}/github/{cfg['org_repo']}/blob/{cfg['branch']}/"
-             f"{notebook}")
+    colab = f"{cfg['colab_url']}/github/{cfg['org_repo']}/blob/{cfg['branch']}/{notebook}"
     assert colab in links, f"{page.path}: no Colab link {colab} in {links}"
 
 
@@ -160,9 +164,9 @@ def test_search_finds(browser_context, base_url, built_site, word, expected):
         # searchtools.js fills the list asynchronously and then writes a summary.
         page.wait_for_function(
             "() => { const s = document.querySelector('#search-results .search-summary');"
-            " return s && s.textContent.trim().length > 0; }")
-        hrefs = page.eval_on_selector_all("#search-results ul.search a[href]",
-                                          "els => els.map(a => a.href)")
+            " return s && s.textContent.trim().length > 0; }"
+        )
+        hrefs = page.eval_on_selector_all("#search-results ul.search a[href]", "els => els.map(a => a.href)")
     finally:
         page.close()
     paths = {urlsplit(h).path.lstrip("/") for h in hrefs}

@@ -4,6 +4,7 @@ References: hand-computed bicubic weights (Keys' kernel, a = -0.5), closed forms
 convolution reproduces linear ramps), scikit-image's PSNR, hashlib, the zipfile/tarfile
 modules, and the windows of srcnn.extract_patches (tested in test_srcnn.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +21,7 @@ from PIL import Image
 from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio
 
-from utils import h5io, sr_data
+from utils import sr_data
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = sr_data.RESIZE_METHODS
@@ -110,18 +111,26 @@ def test_fetch_zip_verifies_extracts_and_caches(tmp_path, members):
     cache = tmp_path / "cache"
     files = sr_data.fetch("Set5", cache, url="https://example.org/Set5.zip", sha256=digest, downloader=down)
     # natural order: img1, img2, img10; hidden marker not listed
-    assert [f.relative_to(cache / "Set5").as_posix() for f in files] == ["set/img1.png", "set/img2.png", "set/img10.png"]
+    assert [f.relative_to(cache / "Set5").as_posix() for f in files] == [
+        "set/img1.png",
+        "set/img2.png",
+        "set/img10.png",
+    ]
     for f in files:
         assert f.read_bytes() == members[f.relative_to(cache / "Set5").as_posix()]
     assert sha256_of(cache / "Set5.zip") == digest
     assert (cache / "Set5" / sr_data.MARKER).read_text().strip() == digest
     # second call: cached, no download, same files
-    again = sr_data.fetch("set5", cache, url="https://example.org/Set5.zip", sha256="SHA256:" + digest.upper(),
-                          downloader=down)
+    again = sr_data.fetch(
+        "set5", cache, url="https://example.org/Set5.zip", sha256="SHA256:" + digest.upper(), downloader=down
+    )
     assert again == files and down.calls == 1
     # extracted folder deleted: re-extracted from the cached archive without downloading
     shutil.rmtree(cache / "Set5")
-    assert sr_data.fetch("Set5", cache, url="https://example.org/Set5.zip", sha256=digest, downloader=down) == files
+    assert (
+        sr_data.fetch("Set5", cache, url="https://example.org/Set5.zip", sha256=digest, downloader=down)
+        == files
+    )
     assert down.calls == 1
 
 
@@ -135,7 +144,9 @@ def test_fetch_corrupted_archive_raises_and_leaves_nothing(tmp_path, members):
     assert sha256_of(bad) != digest
     cache = tmp_path / "cache"
     with pytest.raises(ValueError, match="does not match the known hash"):
-        sr_data.fetch("mini", cache, url="https://example.org/mini.zip", sha256=digest, downloader=CopyDownloader(bad))
+        sr_data.fetch(
+            "mini", cache, url="https://example.org/mini.zip", sha256=digest, downloader=CopyDownloader(bad)
+        )
     assert files_under(cache) == []
 
 
@@ -146,8 +157,7 @@ def test_fetch_changed_hash_updates(tmp_path, members):
     sr_data.fetch("mini", cache, url=first.as_uri(), sha256=d1)  # file:// -> file_downloader by default
     second = tmp_path / "v2.zip"
     d2 = make_zip(second, {"only.png": members["set/img1.png"]})
-    files = sr_data.fetch("mini", cache, url=second.as_uri(), sha256=d2,
-                          downloader=CopyDownloader(second))
+    files = sr_data.fetch("mini", cache, url=second.as_uri(), sha256=d2, downloader=CopyDownloader(second))
     assert [f.name for f in files] == ["only.png"] and sha256_of(cache / "mini.zip") == d2
 
 
@@ -168,20 +178,37 @@ def test_fetch_tar_gz_and_unsafe_members(tmp_path, members):
     assert [p.name for p in (tmp_path / "c3").iterdir()] == ["evilz.zip"]  # no folder, no temp folder
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"name": "Set5"}, ValueError, "no download URL for 'Set5'"),
-    ({"name": "mine", "url": "https://example.org/a.zip"}, ValueError, "no SHA-256 for 'mine'"),
-    ({"name": "mine", "url": "https://example.org/a.zip", "sha256": "abc"}, ValueError, "64 hex digits"),
-    ({"name": "mine", "url": "https://example.org/a.zip", "sha256": 5}, TypeError, "sha256 must be a str"),
-    ({"name": "mine", "url": "https://pan.example.org/s/1A1S", "sha256": "0" * 64}, ValueError,
-     "cannot tell the archive type"),
-    ({"name": "mine", "url": "gopher://x/a.zip", "sha256": "0" * 64}, ValueError, "url must start with"),
-    ({"name": "mine", "url": 3, "sha256": "0" * 64}, TypeError, "url must be a str"),
-    ({"name": "../up", "url": "https://example.org/a.zip", "sha256": "0" * 64}, ValueError, "plain folder name"),
-    ({"name": 5}, TypeError, "name must be a str"),
-    ({"name": "mine", "url": "https://example.org/a.zip", "sha256": "0" * 64, "downloader": "curl"}, TypeError,
-     "downloader must be callable"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"name": "Set5"}, ValueError, "no download URL for 'Set5'"),
+        ({"name": "mine", "url": "https://example.org/a.zip"}, ValueError, "no SHA-256 for 'mine'"),
+        ({"name": "mine", "url": "https://example.org/a.zip", "sha256": "abc"}, ValueError, "64 hex digits"),
+        (
+            {"name": "mine", "url": "https://example.org/a.zip", "sha256": 5},
+            TypeError,
+            "sha256 must be a str",
+        ),
+        (
+            {"name": "mine", "url": "https://pan.example.org/s/1A1S", "sha256": "0" * 64},
+            ValueError,
+            "cannot tell the archive type",
+        ),
+        ({"name": "mine", "url": "gopher://x/a.zip", "sha256": "0" * 64}, ValueError, "url must start with"),
+        ({"name": "mine", "url": 3, "sha256": "0" * 64}, TypeError, "url must be a str"),
+        (
+            {"name": "../up", "url": "https://example.org/a.zip", "sha256": "0" * 64},
+            ValueError,
+            "plain folder name",
+        ),
+        ({"name": 5}, TypeError, "name must be a str"),
+        (
+            {"name": "mine", "url": "https://example.org/a.zip", "sha256": "0" * 64, "downloader": "curl"},
+            TypeError,
+            "downloader must be callable",
+        ),
+    ],
+)
 def test_fetch_bad_input(tmp_path, kwargs, error, message):
     with pytest.raises(error, match=message):
         sr_data.fetch(cache_dir=tmp_path / "cache", **kwargs)
@@ -262,12 +289,15 @@ def test_y_channel_against_bt601_by_hand():
     assert sr_data.y_channel(grey).dtype == np.uint8 and sr_data.y_channel(grey).tolist() == [[0, 128, 255]]
 
 
-@pytest.mark.parametrize("image, error, message", [
-    (np.zeros((2, 2, 4)), ValueError, "shape"),
-    (np.zeros(3), ValueError, "shape"),
-    (np.full((2, 2), 300.0), ValueError, "0..255"),
-    (np.array([["a"]]), TypeError, "real number"),
-])
+@pytest.mark.parametrize(
+    "image, error, message",
+    [
+        (np.zeros((2, 2, 4)), ValueError, "shape"),
+        (np.zeros(3), ValueError, "shape"),
+        (np.full((2, 2), 300.0), ValueError, "0..255"),
+        (np.array([["a"]]), TypeError, "real number"),
+    ],
+)
 def test_y_channel_bad_input(image, error, message):
     with pytest.raises(error, match=message):
         sr_data.y_channel(image)
@@ -328,16 +358,23 @@ def test_make_lr_hr_pair_crops_and_handles_colour(method):
     assert pair.bicubic.dtype == np.float64
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: sr_data.make_lr_hr_pair(np.zeros((2, 2)), 3), ValueError, "smaller than the scale"),
-    (lambda: sr_data.make_lr_hr_pair(np.zeros((9, 9)), 0), ValueError, "scale must be >= 1"),
-    (lambda: sr_data.make_lr_hr_pair(np.zeros((9, 9)), 2.0), TypeError, "scale must be an int"),
-    (lambda: sr_data.make_lr_hr_pair(np.zeros(9), 3), ValueError, "shape"),
-    (lambda: sr_data.make_lr_hr_pair(np.zeros((9, 9)), 3, method="lanczos"), ValueError, "method must be one of"),
-    (lambda: sr_data.resize_bicubic(np.zeros((4, 4)), 8), TypeError, "pair"),
-    (lambda: sr_data.resize_bicubic(np.zeros((4, 4)), (0, 4)), ValueError, "height must be >= 1"),
-    (lambda: sr_data.resize_bicubic("img", (4, 4)), TypeError, "real number"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: sr_data.make_lr_hr_pair(np.zeros((2, 2)), 3), ValueError, "smaller than the scale"),
+        (lambda: sr_data.make_lr_hr_pair(np.zeros((9, 9)), 0), ValueError, "scale must be >= 1"),
+        (lambda: sr_data.make_lr_hr_pair(np.zeros((9, 9)), 2.0), TypeError, "scale must be an int"),
+        (lambda: sr_data.make_lr_hr_pair(np.zeros(9), 3), ValueError, "shape"),
+        (
+            lambda: sr_data.make_lr_hr_pair(np.zeros((9, 9)), 3, method="lanczos"),
+            ValueError,
+            "method must be one of",
+        ),
+        (lambda: sr_data.resize_bicubic(np.zeros((4, 4)), 8), TypeError, "pair"),
+        (lambda: sr_data.resize_bicubic(np.zeros((4, 4)), (0, 4)), ValueError, "height must be >= 1"),
+        (lambda: sr_data.resize_bicubic("img", (4, 4)), TypeError, "real number"),
+    ],
+)
 def test_resizing_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
@@ -358,11 +395,14 @@ def test_psnr_shaved_and_bicubic_psnr_against_skimage():
     assert sr_data.psnr_shaved(a, b, 0) == pytest.approx(10 * np.log10(255**2 / (600 / 36)))
 
 
-@pytest.mark.parametrize("args, error, message", [
-    ((np.zeros((6, 6)), np.zeros((6, 5)), 1), ValueError, "same shape"),
-    ((np.zeros((6, 6)), np.zeros((6, 6)), 3), ValueError, "leaves nothing"),
-    ((np.zeros((6, 6)), np.zeros((6, 6)), -1), ValueError, "border must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((np.zeros((6, 6)), np.zeros((6, 5)), 1), ValueError, "same shape"),
+        ((np.zeros((6, 6)), np.zeros((6, 6)), 3), ValueError, "leaves nothing"),
+        ((np.zeros((6, 6)), np.zeros((6, 6)), -1), ValueError, "border must be >= 0"),
+    ],
+)
 def test_psnr_shaved_bad_input(args, error, message):
     with pytest.raises(error, match=message):
         sr_data.psnr_shaved(*args)

@@ -1,4 +1,6 @@
-"""Tests for utils.srcnn: the SRCNN flags (parsed from a command line or a notebook), the model and its patches."""
+"""Tests for utils.srcnn: the SRCNN flags (from a command line or a notebook), the model,
+its patches and the super-resolution pipeline."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,16 +9,26 @@ import types
 
 import numpy as np
 import pytest
-from scipy import ndimage
 import torch
+from scipy import ndimage
 
 from utils import srcnn
 from utils.srcnn import SRCNNConfig, parse_config
 from utils.srcnn import output_size as srcnn_output_size
 
-NOTE_DEFAULTS = dict(epoch=3, batch_size=128, image_size=33, label_size=21, learning_rate=1e-4,
-                     c_dim=1, scale=3, stride=14, checkpoint_dir="checkpoint", sample_dir="sample",
-                     is_train=False)
+NOTE_DEFAULTS = dict(
+    epoch=3,
+    batch_size=128,
+    image_size=33,
+    label_size=21,
+    learning_rate=1e-4,
+    c_dim=1,
+    scale=3,
+    stride=14,
+    checkpoint_dir="checkpoint",
+    sample_dir="sample",
+    is_train=False,
+)
 
 
 def _torch_stack_size(image_size, kernels, padding):
@@ -30,10 +42,18 @@ def _torch_stack_size(image_size, kernels, padding):
 
 # ---- srcnn_output_size ---------------------------------------------------------------
 
-@pytest.mark.parametrize("image_size, kernels, padding", [
-    (33, (9, 1, 5), "valid"), (13, (9, 1, 5), "valid"), (40, (9, 5, 5), "valid"),
-    (33, (9, 1, 5), "same"), (20, (3, 3, 3, 3), "valid"), (8, (1,), "valid"),
-])
+
+@pytest.mark.parametrize(
+    "image_size, kernels, padding",
+    [
+        (33, (9, 1, 5), "valid"),
+        (13, (9, 1, 5), "valid"),
+        (40, (9, 5, 5), "valid"),
+        (33, (9, 1, 5), "same"),
+        (20, (3, 3, 3, 3), "valid"),
+        (8, (1,), "valid"),
+    ],
+)
 def test_output_size_matches_torch(image_size, kernels, padding):
     assert srcnn_output_size(image_size, kernels, padding) == _torch_stack_size(image_size, kernels, padding)
 
@@ -44,22 +64,26 @@ def test_output_size_closed_form():
     assert srcnn_output_size(33, padding="VALID") == 21
 
 
-@pytest.mark.parametrize("args, error, match", [
-    ((12,), ValueError, "too small.*at least 13"),
-    ((0,), ValueError, "image_size must be >= 1"),
-    ((33.0,), TypeError, "image_size must be an int"),
-    ((33, "915"), TypeError, "kernels must be a sequence"),
-    ((33, ()), ValueError, "at least one kernel"),
-    ((33, (9, 0, 5)), ValueError, "each kernel size must be >= 1"),
-    ((33, (9, 1, 5), "full"), ValueError, "padding must be 'valid' or 'same'"),
-    ((33, (9, 1, 5), None), TypeError, "padding must be"),
-])
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((12,), ValueError, "too small.*at least 13"),
+        ((0,), ValueError, "image_size must be >= 1"),
+        ((33.0,), TypeError, "image_size must be an int"),
+        ((33, "915"), TypeError, "kernels must be a sequence"),
+        ((33, ()), ValueError, "at least one kernel"),
+        ((33, (9, 0, 5)), ValueError, "each kernel size must be >= 1"),
+        ((33, (9, 1, 5), "full"), ValueError, "padding must be 'valid' or 'same'"),
+        ((33, (9, 1, 5), None), TypeError, "padding must be"),
+    ],
+)
 def test_output_size_bad_input(args, error, match):
     with pytest.raises(error, match=match):
         srcnn_output_size(*args)
 
 
 # ---- SRCNNConfig ---------------------------------------------------------------------
+
 
 def test_defaults_are_the_notes():
     assert dataclasses.asdict(SRCNNConfig()) == NOTE_DEFAULTS
@@ -85,31 +109,39 @@ def test_learning_rate_int_becomes_float():
     assert cfg.learning_rate == 1.0 and isinstance(cfg.learning_rate, float)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
-    (dict(stride=-14), ValueError, "stride must be >= 1"),
-    (dict(scale=3.0), TypeError, "scale must be an int"),
-    (dict(epoch=True), TypeError, "epoch must be an int"),
-    (dict(c_dim=2), ValueError, "c_dim must be 1 .* or 3"),
-    (dict(learning_rate=0.0), ValueError, "learning_rate must be a finite number > 0"),
-    (dict(learning_rate=float("nan")), ValueError, "learning_rate must be a finite number > 0"),
-    (dict(learning_rate="1e-4"), TypeError, "learning_rate must be a real number"),
-    (dict(checkpoint_dir=""), ValueError, "checkpoint_dir must not be empty"),
-    (dict(sample_dir=None), TypeError, "sample_dir must be a str"),
-    (dict(is_train="False"), TypeError, "is_train must be a bool"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
+        (dict(stride=-14), ValueError, "stride must be >= 1"),
+        (dict(scale=3.0), TypeError, "scale must be an int"),
+        (dict(epoch=True), TypeError, "epoch must be an int"),
+        (dict(c_dim=2), ValueError, "c_dim must be 1 .* or 3"),
+        (dict(learning_rate=0.0), ValueError, "learning_rate must be a finite number > 0"),
+        (dict(learning_rate=float("nan")), ValueError, "learning_rate must be a finite number > 0"),
+        (dict(learning_rate="1e-4"), TypeError, "learning_rate must be a real number"),
+        (dict(checkpoint_dir=""), ValueError, "checkpoint_dir must not be empty"),
+        (dict(sample_dir=None), TypeError, "sample_dir must be a str"),
+        (dict(is_train="False"), TypeError, "is_train must be a bool"),
+    ],
+)
 def test_config_bad_values(kwargs, error, match):
     with pytest.raises(error, match=match):
         SRCNNConfig(**kwargs)
 
 
 def test_to_argv_round_trips():
-    for cfg in (SRCNNConfig(), SRCNNConfig(epoch=7, learning_rate=3e-5, is_train=True, image_size=45,
-                                           label_size=33, checkpoint_dir="ck pt")):
+    for cfg in (
+        SRCNNConfig(),
+        SRCNNConfig(
+            epoch=7, learning_rate=3e-5, is_train=True, image_size=45, label_size=33, checkpoint_dir="ck pt"
+        ),
+    ):
         assert parse_config(cfg.to_argv()) == cfg
 
 
 # ---- parse_config from explicit argv -------------------------------------------------
+
 
 def test_parse_empty_gives_defaults():
     assert parse_config([]) == SRCNNConfig()
@@ -120,22 +152,32 @@ def test_parse_values_both_spellings():
     assert (cfg.epoch, cfg.learning_rate, cfg.sample_dir) == (10, 1e-3, "out")
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--is_train"], True), (["--nois_train"], False), (["--is_train=true"], True),
-    (["--is_train=False"], False), (["--is_train=1"], True), (["--is_train", "--nois_train"], False),
-    (["--nois_train", "--is_train"], True),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--is_train"], True),
+        (["--nois_train"], False),
+        (["--is_train=true"], True),
+        (["--is_train=False"], False),
+        (["--is_train=1"], True),
+        (["--is_train", "--nois_train"], False),
+        (["--nois_train", "--is_train"], True),
+    ],
+)
 def test_parse_absl_style_booleans(argv, expected):
     assert parse_config(argv).is_train is expected
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--epochs", "3"], "unrecognized arguments: --epochs"),
-    (["--epoch", "3.5"], "invalid int value"),
-    (["--is_train=maybe"], "expected true/false"),
-    (["-f", "kernel.json"], "unrecognized arguments"),
-    (["--epo", "3"], "unrecognized arguments: --epo"),  # no abbreviations, as in absl
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--epochs", "3"], "unrecognized arguments: --epochs"),
+        (["--epoch", "3.5"], "invalid int value"),
+        (["--is_train=maybe"], "expected true/false"),
+        (["-f", "kernel.json"], "unrecognized arguments"),
+        (["--epo", "3"], "unrecognized arguments: --epo"),  # no abbreviations, as in absl
+    ],
+)
 def test_parse_bad_command_line_raises_value_error(argv, match):
     with pytest.raises(ValueError, match=match):
         parse_config(argv)
@@ -148,13 +190,16 @@ def test_parse_bad_values_reach_validation():
         parse_config(["--image_size", "45"])
 
 
-@pytest.mark.parametrize("argv, error", [("--epoch 5", TypeError), (["--epoch", 5], TypeError), (5, TypeError)])
+@pytest.mark.parametrize(
+    "argv, error", [("--epoch 5", TypeError), (["--epoch", 5], TypeError), (5, TypeError)]
+)
 def test_parse_bad_argv_type(argv, error):
     with pytest.raises(error, match="argv|argument"):
         parse_config(argv)
 
 
 # ---- argv=None: script vs Jupyter kernel ---------------------------------------------
+
 
 class _FakeShell:
     kernel = object()
@@ -290,15 +335,34 @@ def test_extract_patches_count_formula():
     assert len(srcnn.extract_patches(np.zeros((510, 510)), np.zeros((510, 510)))[0]) == 35 * 35
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 39))}, ValueError, "same shape"),
-    ({"lr_up": np.zeros((20, 40)), "hr": np.zeros((20, 40))}, ValueError, "smaller than one 33x33"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 20}, ValueError, "must be even"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 34}, ValueError, "label_size must be <= 33"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "stride": 0}, ValueError, "stride must be >= 1"),
-    ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "image_size": 33.0}, TypeError, "image_size must be an int"),
-    ({"lr_up": np.zeros(40), "hr": np.zeros(40)}, ValueError, "shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 39))}, ValueError, "same shape"),
+        ({"lr_up": np.zeros((20, 40)), "hr": np.zeros((20, 40))}, ValueError, "smaller than one 33x33"),
+        (
+            {"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 20},
+            ValueError,
+            "must be even",
+        ),
+        (
+            {"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "label_size": 34},
+            ValueError,
+            "label_size must be <= 33",
+        ),
+        (
+            {"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "stride": 0},
+            ValueError,
+            "stride must be >= 1",
+        ),
+        (
+            {"lr_up": np.zeros((40, 40)), "hr": np.zeros((40, 40)), "image_size": 33.0},
+            TypeError,
+            "image_size must be an int",
+        ),
+        ({"lr_up": np.zeros(40), "hr": np.zeros(40)}, ValueError, "shape"),
+    ],
+)
 def test_extract_patches_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
         srcnn.extract_patches(**kwargs)
@@ -348,6 +412,7 @@ def test_srcnn_patches_bad_input(kwargs, error, message):
 
 
 # --- the pipeline of "Super-resolution with SRCNN" -------------------------------------
+
 
 def test_bundled_y_and_degrade():
     y = srcnn.bundled_y("chelsea")

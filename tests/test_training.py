@@ -1,4 +1,5 @@
 """Tests of utils.training: fit's determinism, stopping rules, bookkeeping and errors."""
+
 from __future__ import annotations
 
 import copy
@@ -59,8 +60,16 @@ def _order(seed, n=10, batch=4, epochs=2):
     x = np.stack([np.arange(n), np.linspace(-1, 1, n)], axis=1).astype(np.float32)
     y = (np.arange(n) % 2).astype(np.int64)
     model = Recorder()
-    fit(model, x, y, optimizer=torch.optim.SGD(model.parameters(), lr=0.0), batch_size=batch,
-        epochs=epochs, seed=seed, progress=False)
+    fit(
+        model,
+        x,
+        y,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+        batch_size=batch,
+        epochs=epochs,
+        seed=seed,
+        progress=False,
+    )
     return model.batches
 
 
@@ -117,8 +126,15 @@ def test_divergence_detected():
     assert h.diverged
     assert len(h.epoch) < 10
     model = _linear()
-    calm = fit(model, x, y, optimizer=torch.optim.SGD(model.parameters(), lr=1e-3), batch_size=8,
-               epochs=3, progress=False)
+    calm = fit(
+        model,
+        x,
+        y,
+        optimizer=torch.optim.SGD(model.parameters(), lr=1e-3),
+        batch_size=8,
+        epochs=3,
+        progress=False,
+    )
     assert not calm.diverged and len(calm.epoch) == 3
 
 
@@ -126,8 +142,15 @@ def test_divergence_detected():
 def test_steps_count(n, batch, epochs):
     x, y = _blobs(n)
     model = _linear()
-    h = fit(model, x, y, optimizer=torch.optim.SGD(model.parameters(), lr=0.01), batch_size=batch,
-            epochs=epochs, progress=False)
+    h = fit(
+        model,
+        x,
+        y,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.01),
+        batch_size=batch,
+        epochs=epochs,
+        progress=False,
+    )
     per_epoch = math.ceil(n / batch)
     assert h.steps == [per_epoch * e for e in range(1, epochs + 1)]
     assert len(h.seconds) == epochs and all(b >= a for a, b in zip(h.seconds, h.seconds[1:]))
@@ -163,7 +186,9 @@ def test_evaluate_accuracy_and_mode_restored():
     for mode in (True, False):
         model.train(mode)
         assert evaluate(model, x, y) == pytest.approx(expected)
-        assert evaluate(model, torch.from_numpy(x), torch.from_numpy(y), batch_size=7) == pytest.approx(expected)
+        assert evaluate(model, torch.from_numpy(x), torch.from_numpy(y), batch_size=7) == pytest.approx(
+            expected
+        )
         assert model.training is mode and model[1].training is mode
     with pytest.raises(ValueError, match="same length"):
         evaluate(model, x, y[:-1])
@@ -197,11 +222,18 @@ def test_fit_bad_args():
         return fit(model, args.pop("x_train"), args.pop("y_train"), optimizer=opt, **args)
 
     for kwargs, error in [
-        ({"batch_size": 0}, ValueError), ({"batch_size": 2.5}, TypeError), ({"epochs": 0}, ValueError),
-        ({"seed": -1}, ValueError), ({"y_train": y[:-1]}, ValueError), ({"x_test": x}, ValueError),
-        ({"y_test": y}, ValueError), ({"target_accuracy": 0.0}, ValueError),
-        ({"target_accuracy": 1.5}, ValueError), ({"target_accuracy": float("nan")}, ValueError),
-        ({"x_train": x.tolist()}, TypeError), ({"y_train": list(y)}, TypeError),
+        ({"batch_size": 0}, ValueError),
+        ({"batch_size": 2.5}, TypeError),
+        ({"epochs": 0}, ValueError),
+        ({"seed": -1}, ValueError),
+        ({"y_train": y[:-1]}, ValueError),
+        ({"x_test": x}, ValueError),
+        ({"y_test": y}, ValueError),
+        ({"target_accuracy": 0.0}, ValueError),
+        ({"target_accuracy": 1.5}, ValueError),
+        ({"target_accuracy": float("nan")}, ValueError),
+        ({"x_train": x.tolist()}, TypeError),
+        ({"y_train": list(y)}, TypeError),
     ]:
         before = copy.deepcopy(model.state_dict())
         with pytest.raises(error):

@@ -1,4 +1,5 @@
 """Tests of utils.verdicts: Verdict validation, judge and format_verdicts."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,8 +10,17 @@ import pytest
 from utils.verdicts import VERDICTS, Verdict, format_verdicts, judge
 
 
-@pytest.mark.parametrize("verdict", ["holds", "wrong", "not testable here", "holds only when: on Windows",
-                                     "holds only when the initialisation matches", "wrong: in TF2 it is gone"])
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        "holds",
+        "wrong",
+        "not testable here",
+        "holds only when: on Windows",
+        "holds only when the initialisation matches",
+        "wrong: in TF2 it is gone",
+    ],
+)
 def test_verdict_accepts_known_prefixes(verdict):
     v = Verdict("a claim", verdict, "the evidence")
     assert (v.claim, v.verdict, v.evidence) == ("a claim", verdict, "the evidence")
@@ -23,8 +33,10 @@ def test_verdict_refuses_unknown_prefix(verdict):
 
 
 @pytest.mark.parametrize("field", ["claim", "verdict", "evidence"])
-@pytest.mark.parametrize("bad,error", [(None, TypeError), (1, TypeError), (b"holds", TypeError),
-                                       ("", ValueError), ("  \n", ValueError)])
+@pytest.mark.parametrize(
+    "bad,error",
+    [(None, TypeError), (1, TypeError), (b"holds", TypeError), ("", ValueError), ("  \n", ValueError)],
+)
 def test_verdict_fields_validated(field, bad, error):
     kwargs = {"claim": "c", "verdict": "holds", "evidence": "e", field: bad}
     with pytest.raises(error, match=field):
@@ -43,7 +55,10 @@ def test_judge():
     assert judge(np.bool_(True)) == "holds"
     assert judge(np.float64(0.5) < 1.0) == "holds"
     assert judge(np.array([1.0]) > 2.0) == "wrong"  # one-element comparison
-    assert judge(np.bool_(False), holds="holds only when: x", otherwise="not testable here") == "not testable here"
+    assert (
+        judge(np.bool_(False), holds="holds only when: x", otherwise="not testable here")
+        == "not testable here"
+    )
     assert judge(True, holds="holds only when: x") == "holds only when: x"
     for verdict in VERDICTS:
         Verdict("c", judge(True, holds=verdict), "e")
@@ -63,7 +78,9 @@ def test_judge_ambiguous_array_is_not_silent():
 def _claims():
     return [
         Verdict("short claim", "holds", "measured 1.0"),
-        Verdict(" ".join(f"word{i}" for i in range(40)), "holds only when: tested", " ".join(["evidence"] * 30)),
+        Verdict(
+            " ".join(f"word{i}" for i in range(40)), "holds only when: tested", " ".join(["evidence"] * 30)
+        ),
         Verdict("third", "not testable here", "no data"),
     ]
 
@@ -83,8 +100,12 @@ def test_format_verdicts_wraps_and_numbers(width):
         words = block.split()
         assert words[0] == f"{i}."
         keyword = max((k for k in VERDICTS if v.verdict.startswith(k)), key=len)
-        expected = (v.claim.split() + ["verdict:"] + (keyword.upper() + v.verdict[len(keyword):]).split()
-                    + v.evidence.split())
+        expected = (
+            v.claim.split()
+            + ["verdict:"]
+            + (keyword.upper() + v.verdict[len(keyword) :]).split()
+            + v.evidence.split()
+        )
         assert words[1:] == expected
     assert "VERDICT" not in text and "verdict: HOLDS ONLY WHEN: tested" in format_verdicts(verdicts, 200)
     assert len(blocks[1].splitlines()) > 3  # the long claim and evidence really are wrapped
@@ -125,8 +146,14 @@ def test_ledger_records_and_prints():
     err = 3e-16
     line = ledger.record("identity", lambda e=err: e < 1e-14, "max difference tiny", flip={"e": 1e-3})
     assert line == "verdict 1: HOLDS"
-    line = ledger.record("slow", lambda acc=0.2: acc > 0.9, "acc 0.2", flip={"acc": 0.95},
-                         holds="holds", otherwise="holds only when shallow")
+    line = ledger.record(
+        "slow",
+        lambda acc=0.2: acc > 0.9,
+        "acc 0.2",
+        flip={"acc": 0.95},
+        holds="holds",
+        otherwise="holds only when shallow",
+    )
     assert line == "verdict 2: HOLDS ONLY WHEN shallow"
     assert ledger.cite("Hinton first", "wrong", "Fukushima 1969") == "verdict 3: WRONG"
     assert len(ledger) == 3 and ledger.kinds == ["experiment", "experiment", "literature"]

@@ -4,6 +4,7 @@ Importing this package first keeps TensorFlow quiet: its C++ log lines go to
 stderr on import, which strict nbval cannot compare. Both variables are needed
 (see the course guide, "What we learned about the stack").
 """
+
 import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,4 +1,5 @@
 """Small input checks shared by the ``utils`` modules (not taught on a page)."""
+
 from __future__ import annotations
 
 import math
@@ -17,9 +18,7 @@ def as_float_array(x, name: str = "x") -> np.ndarray:
         raise TypeError(f"{name} must be a real number or array of real numbers, got {type(x).__name__}")
     arr = np.asarray(x)
     if arr.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must be a real number or array of real numbers, got dtype {arr.dtype}"
-        )
+        raise TypeError(f"{name} must be a real number or array of real numbers, got dtype {arr.dtype}")
     return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
 
 
@@ -37,10 +36,16 @@ def check_int(value, name: str, *, minimum: int | None = None, maximum: int | No
 
 def _range_text(minimum, maximum, above, below) -> str:
     """The allowed range in words: "> 0", ">= 1", "in (0, 1]", "" (any finite number)."""
-    low = (f"[{minimum:g}", f">= {minimum:g}") if minimum is not None else (
-        (f"({above:g}", f"> {above:g}") if above is not None else None)
-    high = (f"{maximum:g}]", f"<= {maximum:g}") if maximum is not None else (
-        (f"{below:g})", f"< {below:g}") if below is not None else None)
+    low = (
+        (f"[{minimum:g}", f">= {minimum:g}")
+        if minimum is not None
+        else ((f"({above:g}", f"> {above:g}") if above is not None else None)
+    )
+    high = (
+        (f"{maximum:g}]", f"<= {maximum:g}")
+        if maximum is not None
+        else ((f"{below:g})", f"< {below:g}") if below is not None else None)
+    )
     if low and high:
         return f" in {low[0]}, {high[0]}"
     return f" {(low or high)[1]}" if (low or high) else ""
@@ -62,8 +67,10 @@ def check_real(value, name: str, *, minimum=None, maximum=None, above=None, belo
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
     ok = math.isfinite(value) and not (
-        (minimum is not None and value < minimum) or (above is not None and value <= above)
-        or (maximum is not None and value > maximum) or (below is not None and value >= below)
+        (minimum is not None and value < minimum)
+        or (above is not None and value <= above)
+        or (maximum is not None and value > maximum)
+        or (below is not None and value >= below)
     )
     if not ok:
         wanted = _range_text(minimum, maximum, above, below)

@@ -6,6 +6,7 @@ ITU-R BT.601, applied to the gamma-encoded R'G'B' values stored in an image file
 That Y is *luma* (Y'). *Relative luminance* (CIE Y) is instead a weighted sum of
 linear-light values (:func:`relative_luminance`); the two differ for coloured pixels.
 """
+
 from __future__ import annotations
 
 import numpy as np

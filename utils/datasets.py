@@ -3,6 +3,7 @@
 Taught on: "Batch size (batch_size 的使用)", "Batch Normalization" and "Backpropagation
 (反向传播算法)".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,9 +40,7 @@ def digits_split(test_fraction: float = 0.25, seed: int = 0, standardize: bool =
     test_fraction = check_real(test_fraction, "test_fraction", above=0, below=1)
     seed = check_int(seed, "seed", minimum=0)
     x, y = load_digits(return_X_y=True)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, test_size=test_fraction, random_state=seed, stratify=y
-    )
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y)
     if standardize:
         mean = x_tr.mean(axis=0)
         std = x_tr.std(axis=0)

@@ -3,6 +3,7 @@ receives or returns (:func:`capture`, on top of :func:`hooks`).
 
 Taught on: "Activation functions (激活函数)" (vanishing gradients, dying ReLU).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

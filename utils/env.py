@@ -3,6 +3,7 @@
 Taught on: every page's setup cell (first shown on "Activation functions (激活函数)")
 and "GPU settings (GPU设置-torch)".
 """
+
 from __future__ import annotations
 
 import os

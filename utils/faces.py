@@ -20,6 +20,7 @@ are computed with plain multiplications (:func:`scale_ladder`) instead of numpy'
 vectorised ``power``, whose last bit differs between CPUs with and without AVX-512
 and which moved a detected box by a few pixels.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -72,9 +73,13 @@ def _check_labels(labels, n: int | None = None) -> np.ndarray:
     if arr.size == 0:
         raise ValueError("labels must not be empty")
     if arr.dtype.kind not in "iu" or arr.ndim != 1:
-        raise TypeError(f"labels must be a 1-D array of integers, got dtype {arr.dtype} and shape {arr.shape}")
+        raise TypeError(
+            f"labels must be a 1-D array of integers, got dtype {arr.dtype} and shape {arr.shape}"
+        )
     if not np.isin(arr, (FACE, NON_FACE)).all():
-        raise ValueError(f"labels must be {FACE} (face) or {NON_FACE} (non-face), got {sorted(set(arr.tolist()))}")
+        raise ValueError(
+            f"labels must be {FACE} (face) or {NON_FACE} (non-face), got {sorted(set(arr.tolist()))}"
+        )
     if n is not None and len(arr) != n:
         raise ValueError(f"got {n} images but {len(arr)} labels")
     return arr.astype(np.int64)
@@ -118,15 +123,22 @@ def hog_features(images, *, orientations: int = 9, cell: int = 5, block: int = 2
     cell = check_int(cell, "cell", minimum=1)
     block = check_int(block, "block", minimum=1)
     if min(arr.shape[1:]) < cell * block:
-        raise ValueError(f"images of {arr.shape[1]}x{arr.shape[2]} pixels are smaller than one block "
-                         f"({block} cells of {cell} pixels)")
-    return np.stack([hog(im, orientations=orientations, pixels_per_cell=(cell, cell),
-                         cells_per_block=(block, block)) for im in arr])
+        raise ValueError(
+            f"images of {arr.shape[1]}x{arr.shape[2]} pixels are smaller than one block "
+            f"({block} cells of {cell} pixels)"
+        )
+    return np.stack(
+        [
+            hog(im, orientations=orientations, pixels_per_cell=(cell, cell), cells_per_block=(block, block))
+            for im in arr
+        ]
+    )
 
 
 # ------------------------------------------------------------------ evaluation
-def stratified_splits(labels, *, n_splits: int = 10, test_fraction: float = 0.3,
-                      seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_splits(
+    labels, *, n_splits: int = 10, test_fraction: float = 0.3, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n_splits`` random train/test index splits that keep the class proportions.
 
     Wraps scikit-learn's ``StratifiedShuffleSplit`` with a fixed ``seed``: the same
@@ -202,13 +214,17 @@ def tiny_cnn(seed: int = 0):
 
     seed = check_int(seed, "seed", minimum=0)
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(1, 4, 5, stride=2), nn.ReLU(),
-                         nn.Conv2d(4, 8, 3, stride=2), nn.ReLU(),
-                         nn.Flatten(), nn.Linear(8 * 5 * 5, 2))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 5, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(4, 8, 3, stride=2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(8 * 5 * 5, 2),
+    )
 
 
-def cnn_accuracies(images, labels, splits, *, steps: int = 30, lr: float = 1e-2,
-                   seed: int = 0) -> np.ndarray:
+def cnn_accuracies(images, labels, splits, *, steps: int = 30, lr: float = 1e-2, seed: int = 0) -> np.ndarray:
     """Test accuracy of :func:`tiny_cnn` on each ``(train, test)`` split.
 
     Each split gets a fresh network (seed ``seed + k`` for split k), trained for
@@ -266,8 +282,9 @@ def _deterministic_cascade_class():
             """
 
             def _get_valid_scale_factors(self, min_size, max_size, scale_step):
-                return scale_ladder((self.window_height, self.window_width), min_size,
-                                    max_size, float(scale_step))
+                return scale_ladder(
+                    (self.window_height, self.window_width), min_size, max_size, float(scale_step)
+                )
 
         _CASCADE_CLASS = DeterministicCascade
     return _CASCADE_CLASS
@@ -335,8 +352,16 @@ def _check_size(size, name: str) -> tuple[int, int]:
     return tuple(check_int(s, name, minimum=1) for s in size)
 
 
-def detect_faces(image, cascade=None, *, scale_factor: float = 1.2, step_ratio: float = 1.0,
-                 min_size=24, max_size=None, min_neighbors: int = 4) -> np.ndarray:
+def detect_faces(
+    image,
+    cascade=None,
+    *,
+    scale_factor: float = 1.2,
+    step_ratio: float = 1.0,
+    min_size=24,
+    max_size=None,
+    min_neighbors: int = 4,
+) -> np.ndarray:
     """Boxes ``(x1, y1, x2, y2)`` (int64, shape (N, 4)) of the faces a cascade finds.
 
     ``image`` is colour or grey (converted by :func:`to_uint8_grey`, so the integral
@@ -353,8 +378,10 @@ def detect_faces(image, cascade=None, *, scale_factor: float = 1.2, step_ratio: 
     if cascade is None or isinstance(cascade, (str, Path)):
         cascade = load_cascade(cascade)
     elif not isinstance(cascade, _deterministic_cascade_class()):
-        raise TypeError("cascade must be a path, None (the shipped file) or a cascade from "
-                        f"load_cascade, got {type(cascade).__name__}")
+        raise TypeError(
+            "cascade must be a path, None (the shipped file) or a cascade from "
+            f"load_cascade, got {type(cascade).__name__}"
+        )
     scale_factor = check_positive_real(scale_factor, "scale_factor")
     if scale_factor <= 1:
         raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
@@ -364,14 +391,21 @@ def detect_faces(image, cascade=None, *, scale_factor: float = 1.2, step_ratio: 
     min_neighbors = check_int(min_neighbors, "min_neighbors", minimum=1)
     window = (cascade.window_height, cascade.window_width)
     if any(hi < max(lo, w) for lo, hi, w in zip(min_size, max_size, window)):
-        raise ValueError(f"max_size {max_size} must be at least min_size {min_size} and the "
-                         f"cascade's window {window}")
+        raise ValueError(
+            f"max_size {max_size} must be at least min_size {min_size} and the cascade's window {window}"
+        )
     with threadpool_limits(limits=1, user_api="openmp"):
-        found = cascade.detect_multi_scale(grey, scale_factor=scale_factor, step_ratio=step_ratio,
-                                           min_size=min_size, max_size=max_size,
-                                           min_neighbor_number=min_neighbors)
-    boxes = np.array([(d["c"], d["r"], d["c"] + d["width"], d["r"] + d["height"]) for d in found],
-                     dtype=np.int64).reshape(-1, 4)
+        found = cascade.detect_multi_scale(
+            grey,
+            scale_factor=scale_factor,
+            step_ratio=step_ratio,
+            min_size=min_size,
+            max_size=max_size,
+            min_neighbor_number=min_neighbors,
+        )
+    boxes = np.array(
+        [(d["c"], d["r"], d["c"] + d["width"], d["r"] + d["height"]) for d in found], dtype=np.int64
+    ).reshape(-1, 4)
     return boxes[np.lexsort((boxes[:, 0], boxes[:, 1]))]
 
 
@@ -384,14 +418,16 @@ def block_mean(image, factor: int) -> np.ndarray:
     """
     arr = np.asarray(image)
     if arr.ndim != 2 or arr.dtype.kind not in "uif":
-        raise ValueError(f"image must be a 2-D grey array of numbers, got shape {arr.shape}, dtype {arr.dtype}")
+        raise ValueError(
+            f"image must be a 2-D grey array of numbers, got shape {arr.shape}, dtype {arr.dtype}"
+        )
     factor = check_int(factor, "factor", minimum=1)
     h, w = arr.shape[0] // factor, arr.shape[1] // factor
     if h == 0 or w == 0:
         raise ValueError(f"factor {factor} is larger than the image ({arr.shape[0]}x{arr.shape[1]})")
-    blocks = arr[:h * factor, :w * factor].reshape(h, factor, w, factor)
+    blocks = arr[: h * factor, : w * factor].reshape(h, factor, w, factor)
     if arr.dtype.kind in "ui":
-        return blocks.sum(axis=(1, 3), dtype=np.int64) / factor ** 2
+        return blocks.sum(axis=(1, 3), dtype=np.int64) / factor**2
     return blocks.mean(axis=(1, 3))
 
 
@@ -426,5 +462,14 @@ def draw_boxes(ax, boxes, *, color: str, label: str | None = None, linewidth: fl
     if not hasattr(ax, "add_patch"):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     for i, (x1, y1, x2, y2) in enumerate(b.tolist()):
-        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color,
-                               linewidth=linewidth, label=label if i == 0 else None))
+        ax.add_patch(
+            Rectangle(
+                (x1, y1),
+                x2 - x1,
+                y2 - y1,
+                fill=False,
+                edgecolor=color,
+                linewidth=linewidth,
+                label=label if i == 0 else None,
+            )
+        )

@@ -10,6 +10,7 @@ pass runs on PyTorch's ``meta`` device, which computes shapes and dtypes but hol
 :func:`track_saved_tensors` and :func:`autograd_graph_size` show what the autograd graph
 keeps alive, and :func:`flat_gradient` checks gradient accumulation.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,8 +37,6 @@ def _torch():
     import torch
 
     return torch
-
-
 
 
 def _check_dtype(dtype):
@@ -68,8 +67,10 @@ def describe_devices() -> str:
     lines = []
     for i in range(torch.cuda.device_count()):
         p = torch.cuda.get_device_properties(i)
-        lines.append(f"cuda:{i}: {device_name(f'cuda:{i}')}, {p.total_memory / 2**30:.1f} GiB, "
-                     f"compute capability {p.major}.{p.minor}")
+        lines.append(
+            f"cuda:{i}: {device_name(f'cuda:{i}')}, {p.total_memory / 2**30:.1f} GiB, "
+            f"compute capability {p.major}.{p.minor}"
+        )
     return "\n".join(lines)
 
 
@@ -111,7 +112,9 @@ def check_same_device(*items):
             if tensors:
                 found.append((i, type(item).__name__, {t.device for t in tensors}))
         else:
-            raise TypeError(f"argument {i} must be a torch.Tensor or torch.nn.Module, got {type(item).__name__}")
+            raise TypeError(
+                f"argument {i} must be a torch.Tensor or torch.nn.Module, got {type(item).__name__}"
+            )
     if not found:
         raise ValueError("none of the arguments holds a tensor (only modules without parameters or buffers)")
     devices = set().union(*(d for _, _, d in found))
@@ -248,7 +251,9 @@ def _check_optimizer(optimizer: str) -> str:
     return key
 
 
-def training_memory_estimate(model, batch_size: int, input_shape, optimizer: str = "adam", dtype=None) -> MemoryEstimate:
+def training_memory_estimate(
+    model, batch_size: int, input_shape, optimizer: str = "adam", dtype=None
+) -> MemoryEstimate:
     """Parameters + gradients + optimizer state + activations, in bytes, for one training
     step of ``model`` on ``batch_size`` samples of shape ``input_shape`` (one sample, no
     batch dimension).
@@ -402,7 +407,15 @@ def flat_gradient(model, loss_fn, x, y, accumulation_steps: int = 1) -> np.ndarr
         for xc, yc in zip(x.chunk(steps), y.chunk(steps)):
             (loss_fn(model(xc), yc) / steps).backward()
         return np.concatenate(
-            [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().cpu().double().reshape(-1).numpy() for p in params]
+            [
+                (p.grad if p.grad is not None else torch.zeros_like(p))
+                .detach()
+                .cpu()
+                .double()
+                .reshape(-1)
+                .numpy()
+                for p in params
+            ]
         )
     finally:
         for p, g in zip(params, saved):

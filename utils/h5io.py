@@ -15,6 +15,7 @@ stored for an array under a chunking / compression setting), :func:`peak_read_by
 (memory needed to read a selection of a dataset). The note's SRCNN
 ``data`` / ``label`` patches come from :func:`utils.srcnn.patches`.
 """
+
 from __future__ import annotations
 
 import os
@@ -128,7 +129,9 @@ def _write(group: h5py.Group, tree: Mapping, overwrite: bool, where: str) -> Non
             _write(group.create_group(name), value, overwrite, key)
         else:
             if exists and not overwrite:
-                raise FileExistsError(f"{key!r} already exists in the file; pass overwrite=True to replace it")
+                raise FileExistsError(
+                    f"{key!r} already exists in the file; pass overwrite=True to replace it"
+                )
             if exists:
                 del group[name]
             _create_dataset(group, name, value)
@@ -324,8 +327,15 @@ def probe_mode(mode: str, exists: bool) -> dict[str, Any]:
         raise ValueError(f"mode must be one of {FILE_MODES}, got {mode!r}")
     if not isinstance(exists, bool):
         raise TypeError(f"exists must be a bool, got {type(exists).__name__}")
-    row: dict[str, Any] = {"mode": mode, "file": "exists" if exists else "missing", "opens": False,
-                           "error": "", "creates": None, "truncates": None, "writable": None}
+    row: dict[str, Any] = {
+        "mode": mode,
+        "file": "exists" if exists else "missing",
+        "opens": False,
+        "error": "",
+        "creates": None,
+        "truncates": None,
+        "writable": None,
+    }
     with tempfile.TemporaryDirectory() as folder:
         name = Path(folder) / "probe.h5"
         if exists:
@@ -352,6 +362,7 @@ def probe_mode(mode: str, exists: bool) -> dict[str, Any]:
 
 def mode_table(modes: Iterable[str] = FILE_MODES) -> str:
     """A text table of :func:`probe_mode` for every mode and for an existing / missing file."""
+
     def cell(value) -> str:
         return "-" if value is None else ("yes" if value is True else "no" if value is False else str(value))
 
@@ -361,7 +372,16 @@ def mode_table(modes: Iterable[str] = FILE_MODES) -> str:
         for exists in (True, False):
             r = probe_mode(mode, exists)
             outcome = "opens" if r["opens"] else f"raises {r['error']}"
-            rows.append((repr(mode), r["file"], outcome, cell(r["creates"]), cell(r["truncates"]), cell(r["writable"])))
+            rows.append(
+                (
+                    repr(mode),
+                    r["file"],
+                    outcome,
+                    cell(r["creates"]),
+                    cell(r["truncates"]),
+                    cell(r["writable"]),
+                )
+            )
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]

@@ -16,6 +16,7 @@ float CHW tensors in [0, 1]. The helpers here make each of those assumptions exp
 torch and TensorFlow are imported only by the functions that build their tensors, so
 importing this module stays cheap.
 """
+
 from __future__ import annotations
 
 import sys
@@ -103,7 +104,9 @@ def to_uint8(array, *, scale: str = "auto", clip: bool = False) -> np.ndarray:
                 f"integer levels must lie in 0..255, got range [{lo}, {hi}] ({arr.dtype}); "
                 "pass clip=True to clip, or rescale first (e.g. uint16 // 257)"
             )
-        return (np.minimum(arr, np.uint64(255)) if kind == "u" else np.clip(arr.astype(np.int64), 0, 255)).astype(np.uint8)
+        return (
+            np.minimum(arr, np.uint64(255)) if kind == "u" else np.clip(arr.astype(np.int64), 0, 255)
+        ).astype(np.uint8)
     values = arr.astype(np.float64)
     if np.isnan(values).any():
         raise ValueError(f"array contains NaN ({int(np.isnan(values).sum())} values); no pixel level fits")
@@ -116,7 +119,8 @@ def to_uint8(array, *, scale: str = "auto", clip: bool = False) -> np.ndarray:
     if (lo < 0 or hi > 255) and not clip:
         where = "after multiplying by 255 " if scale == "unit" else ""
         raise ValueError(
-            f"levels must lie in 0..255 {where}(scale={scale!r}), got range [{lo:.4g}, {hi:.4g}]; pass clip=True to clip"
+            f"levels must lie in 0..255 {where}(scale={scale!r}), got range "
+            f"[{lo:.4g}, {hi:.4g}]; pass clip=True to clip"
         )
     return np.clip(values, 0, 255).astype(np.uint8)
 
@@ -181,7 +185,9 @@ def invert(img) -> np.ndarray:
         return np.iinfo(arr.dtype).max - arr
     if kind == "f":
         if arr.size and (np.isnan(arr).any() or arr.min() < 0 or arr.max() > 1):
-            raise ValueError("a float image to invert must lie in [0, 1] (no NaN); divide 0..255 images by 255")
+            raise ValueError(
+                "a float image to invert must lie in [0, 1] (no NaN); divide 0..255 images by 255"
+            )
         return (1 - arr).astype(arr.dtype)
     if kind == "i":
         raise TypeError(f"signed integer images ({arr.dtype}) have no fixed white level; use to_uint8 first")
@@ -205,7 +211,9 @@ def _pil_image(obj) -> bool:
 
 def _tf_values(t) -> np.ndarray:
     if not hasattr(t, "numpy"):
-        raise TypeError("a symbolic TensorFlow tensor (TF1 graph) has no values; run it eagerly or in a session")
+        raise TypeError(
+            "a symbolic TensorFlow tensor (TF1 graph) has no values; run it eagerly or in a session"
+        )
     return np.asarray(t.numpy())
 
 
@@ -254,8 +262,10 @@ def describe_image(obj: Any) -> str:
         arr = np.asarray(obj)
         bands = "".join(obj.getbands())
         channels = "palette indices" if obj.mode == "P" else bands
-        return (f"PIL.Image: mode {obj.mode}, size (W, H) = {obj.size}, as array {arr.shape} "
-                f"{_layout(arr.shape, False)}, {arr.dtype}, range {_value_range(arr)}, channels {channels}")
+        return (
+            f"PIL.Image: mode {obj.mode}, size (W, H) = {obj.size}, as array {arr.shape} "
+            f"{_layout(arr.shape, False)}, {arr.dtype}, range {_value_range(arr)}, channels {channels}"
+        )
     if isinstance(obj, np.ndarray):
         name, arr, first, dtype = "numpy.ndarray", obj, False, str(obj.dtype)
     elif _torch_tensor(obj):
@@ -266,10 +276,13 @@ def describe_image(obj: Any) -> str:
         name, first, dtype = "tf.Tensor", False, str(arr.dtype)
     else:
         raise TypeError(
-            f"describe_image expects a PIL image, numpy array, torch tensor or TensorFlow tensor, got {type(obj).__name__}"
+            "describe_image expects a PIL image, numpy array, torch tensor or TensorFlow "
+            f"tensor, got {type(obj).__name__}"
         )
-    return (f"{name}: shape {tuple(arr.shape)} {_layout(tuple(arr.shape), first)}, {dtype}, "
-            f"range {_value_range(arr)}, channels unknown")
+    return (
+        f"{name}: shape {tuple(arr.shape)} {_layout(tuple(arr.shape), first)}, {dtype}, "
+        f"range {_value_range(arr)}, channels unknown"
+    )
 
 
 # ------------------------------------------------------------------------ conversions
@@ -293,9 +306,13 @@ def to_array(obj: Any) -> np.ndarray:
     elif _tf_tensor(obj):
         arr = _tf_values(obj).copy()
     else:
-        raise TypeError(f"to_array expects a PIL image, numpy array, torch or TF tensor, got {type(obj).__name__}")
+        raise TypeError(
+            f"to_array expects a PIL image, numpy array, torch or TF tensor, got {type(obj).__name__}"
+        )
     if arr.ndim not in (2, 3):
-        raise ValueError(f"expected one image with 2 or 3 axes (HW, HWC or CHW for torch), got shape {arr.shape}")
+        raise ValueError(
+            f"expected one image with 2 or 3 axes (HW, HWC or CHW for torch), got shape {arr.shape}"
+        )
     return arr
 
 
@@ -333,7 +350,9 @@ def to_pil(obj: Any, *, scale: str = "auto", clip: bool = False):
 def _unit_float_hwc(obj: Any) -> np.ndarray:
     """HWC float32 in [0, 1] from a PIL image (8-bit modes) or a uint8 / [0, 1] float array."""
     if _pil_image(obj) and obj.mode not in EIGHT_BIT_MODES:
-        raise ValueError(f"PIL mode {obj.mode!r} is not 8 bits per band; convert to one of {EIGHT_BIT_MODES} first")
+        raise ValueError(
+            f"PIL mode {obj.mode!r} is not 8 bits per band; convert to one of {EIGHT_BIT_MODES} first"
+        )
     if _torch_tensor(obj) or _tf_tensor(obj):
         raise TypeError("expected a PIL image or a numpy array; for a tensor use to_array first")
     arr = to_array(obj) if _pil_image(obj) else np.asarray(obj) if isinstance(obj, np.ndarray) else None
@@ -345,9 +364,13 @@ def _unit_float_hwc(obj: Any) -> np.ndarray:
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / np.float32(255)
     if arr.dtype.kind != "f":
-        raise TypeError(f"expected uint8 (levels 0..255) or float in [0, 1], got dtype {arr.dtype}; use to_uint8 first")
+        raise TypeError(
+            f"expected uint8 (levels 0..255) or float in [0, 1], got dtype {arr.dtype}; use to_uint8 first"
+        )
     if arr.size and (np.isnan(arr).any() or arr.min() < 0 or arr.max() > 1):
-        raise ValueError("a float image must already lie in [0, 1] (no NaN); a 0..255 float image needs to_uint8 first")
+        raise ValueError(
+            "a float image must already lie in [0, 1] (no NaN); a 0..255 float image needs to_uint8 first"
+        )
     return arr.astype(np.float32)
 
 
@@ -432,17 +455,43 @@ def reading_conventions(path, reference_rgb) -> list[tuple[str, str, str, str, s
     if not path.is_file():
         raise FileNotFoundError(f"no image file at {path.name!r}")
     with Image.open(path) as img:
-        rows = [("Image.open(p)", type(img).__name__, f"size {img.size}", "WH", f"mode {img.mode}", "n/a",
-                 "".join(img.getbands()))]
+        rows = [
+            (
+                "Image.open(p)",
+                type(img).__name__,
+                f"size {img.size}",
+                "WH",
+                f"mode {img.mode}",
+                "n/a",
+                "".join(img.getbands()),
+            )
+        ]
     readers = _readers()
     for call, read in readers.items():
         arr = read(path)
         if arr is None:
             raise ValueError(f"{call} could not read {path.name!r}")
-        rows.append((call, type(arr).__name__, str(arr.shape), _layout(arr.shape, False), str(arr.dtype),
-                     _value_range(arr), channel_order(arr, reference_rgb)))
+        rows.append(
+            (
+                call,
+                type(arr).__name__,
+                str(arr.shape),
+                _layout(arr.shape, False),
+                str(arr.dtype),
+                _value_range(arr),
+                channel_order(arr, reference_rgb),
+            )
+        )
     t = to_tensor(readers["np.array(Image.open(p))"](path))
-    rows.append(("to_tensor(np.array(...))", type(t).__name__, str(tuple(t.shape)), "CHW",
-                 str(t.dtype).removeprefix("torch."), _value_range(t.numpy()),
-                 channel_order(t.permute(1, 2, 0).numpy(), reference_rgb)))
+    rows.append(
+        (
+            "to_tensor(np.array(...))",
+            type(t).__name__,
+            str(tuple(t.shape)),
+            "CHW",
+            str(t.dtype).removeprefix("torch."),
+            _value_range(t.numpy()),
+            channel_order(t.permute(1, 2, 0).numpy(), reference_rgb),
+        )
+    )
     return rows

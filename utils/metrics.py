@@ -2,6 +2,7 @@
 
 Taught on: "The DCT and JPEG (图像的DCT)" (PSNR of a JPEG reconstruction).
 """
+
 from __future__ import annotations
 
 import math

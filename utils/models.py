@@ -3,6 +3,7 @@
 Taught on: "Activation functions (激活函数)", "Batch size (batch_size 的使用)" and
 "Batch Normalization".
 """
+
 from __future__ import annotations
 
 from ._checks import check_int
@@ -41,9 +42,7 @@ def mlp(
     out_features = check_int(out_features, "out_features", minimum=1)
     depth = check_int(depth, "depth", minimum=1)
     if activation not in TORCH_ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; known: {', '.join(sorted(TORCH_ACTIVATIONS))}"
-        )
+        raise ValueError(f"unknown activation {activation!r}; known: {', '.join(sorted(TORCH_ACTIVATIONS))}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be a float in [0, 1), got {dropout!r}")
     layers: list = []

@@ -2,6 +2,7 @@
 
 Taught on: "Files and paths (os库的使用)" and "Relative paths (设置相对路径)".
 """
+
 from __future__ import annotations
 
 import os

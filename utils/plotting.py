@@ -5,6 +5,7 @@ palette (Okabe & Ito), so they stay readable on the site's light *and* dark them
 (a transparent figure would put black ink on a dark page). Taught on: every page
 with a figure; first shown on "Activation functions (激活函数)".
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -2,6 +2,7 @@
 
 Taught on: every page's setup cell (first shown on "Activation functions (激活函数)").
 """
+
 from __future__ import annotations
 
 import os

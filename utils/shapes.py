@@ -11,6 +11,7 @@ Taught on: "Code parameters and common errors (代码参数与常见报错)".
 * :func:`trace_shapes`: runs a torch model once and lists the output shape of every
   layer, to find the layer where a size drifts from the expected one.
 """
+
 from __future__ import annotations
 
 from ._checks import check_int, check_module
@@ -129,7 +130,9 @@ def trace_shapes(model, input_shape, dtype=None) -> list[tuple[str, tuple]]:
 
     check_module(model)
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (tuple, list, torch.Size)):
-        raise TypeError(f"input_shape must be a tuple of ints such as (1, 3, 32, 32), got {type(input_shape).__name__}")
+        raise TypeError(
+            f"input_shape must be a tuple of ints such as (1, 3, 32, 32), got {type(input_shape).__name__}"
+        )
     if len(input_shape) == 0:
         raise ValueError("input_shape must have at least one dimension, got ()")
     shape = tuple(check_int(n, "each input_shape entry", minimum=1) for n in input_shape)
@@ -159,8 +162,11 @@ def trace_shapes(model, input_shape, dtype=None) -> list[tuple[str, tuple]]:
         with hooks([m for _, m in leaves], pre=pre, forward=post), eval_mode(model), torch.no_grad():
             model(x)
     except Exception as exc:
-        where = f"in layer {running[-1]!r}" if running else (
-            f"after layer {trace[-1][0]!r}" if trace else "before any layer ran")
+        where = (
+            f"in layer {running[-1]!r}"
+            if running
+            else (f"after layer {trace[-1][0]!r}" if trace else "before any layer ran")
+        )
         seen = "; ".join(f"{n!r}: {s}" for n, s in trace) or "none"
         raise RuntimeError(
             f"forward pass failed {where} for input shape {shape}. "

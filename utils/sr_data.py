@@ -14,6 +14,7 @@ Taught on: "Face and super-resolution datasets (人脸数据集与超分辨率�
 - :func:`load_image_folder` and :func:`y_channel` read a folder of images in natural
   order and take the luma (Y) channel.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -60,21 +61,51 @@ class SRDataset:
 DATASETS: dict[str, SRDataset] = {
     d.name: d
     for d in (
-        SRDataset("Set5", 5, (2, 3, 4), "evaluation",
-                  "baby, bird, butterfly, head, woman",
-                  "none stated; research use", "bevilacqua2012low"),
-        SRDataset("Set14", 14, (2, 3, 4), "evaluation",
-                  "natural images, people, animals, comics",
-                  "none stated; research use", "zeyde2010single"),
-        SRDataset("BSD100", 100, (2, 3, 4), "evaluation",
-                  "the 100 test images of the Berkeley segmentation set (BSD300)",
-                  "non-commercial research and education", "martin2001database"),
-        SRDataset("Urban100", 100, (2, 3, 4), "evaluation",
-                  "urban scenes with regular structures (buildings)",
-                  "none stated; images from Flickr", "huang2015single"),
-        SRDataset("DIV2K", 1000, (2, 3, 4), "training",
-                  "2K-resolution photos: 800 train, 100 validation, 100 test",
-                  "academic research only", "agustsson2017ntire"),
+        SRDataset(
+            "Set5",
+            5,
+            (2, 3, 4),
+            "evaluation",
+            "baby, bird, butterfly, head, woman",
+            "none stated; research use",
+            "bevilacqua2012low",
+        ),
+        SRDataset(
+            "Set14",
+            14,
+            (2, 3, 4),
+            "evaluation",
+            "natural images, people, animals, comics",
+            "none stated; research use",
+            "zeyde2010single",
+        ),
+        SRDataset(
+            "BSD100",
+            100,
+            (2, 3, 4),
+            "evaluation",
+            "the 100 test images of the Berkeley segmentation set (BSD300)",
+            "non-commercial research and education",
+            "martin2001database",
+        ),
+        SRDataset(
+            "Urban100",
+            100,
+            (2, 3, 4),
+            "evaluation",
+            "urban scenes with regular structures (buildings)",
+            "none stated; images from Flickr",
+            "huang2015single",
+        ),
+        SRDataset(
+            "DIV2K",
+            1000,
+            (2, 3, 4),
+            "training",
+            "2K-resolution photos: 800 train, 100 validation, 100 test",
+            "academic research only",
+            "agustsson2017ntire",
+        ),
     )
 }
 
@@ -93,8 +124,10 @@ def dataset(name: str) -> SRDataset:
 
 def registry_table() -> str:
     """The registry as a fixed-width text table (name, images, scales, use, licence, reference)."""
-    rows = [(d.name, d.images, " ".join(f"x{s}" for s in d.scales), d.use, d.licence, d.reference)
-            for d in DATASETS.values()]
+    rows = [
+        (d.name, d.images, " ".join(f"x{s}" for s in d.scales), d.use, d.licence, d.reference)
+        for d in DATASETS.values()
+    ]
     return format_table(rows, ["name", "images", "scales", "use", "licence", "reference"], "d")
 
 
@@ -115,7 +148,9 @@ def _check_sha256(value, name: str) -> str:
     digest = value.strip().lower()
     digest = digest.removeprefix("sha256:")
     if not _HEX64.fullmatch(digest):
-        raise ValueError(f"sha256 for {name!r} must be 64 hex digits (optionally 'sha256:...'), got {value!r}")
+        raise ValueError(
+            f"sha256 for {name!r} must be 64 hex digits (optionally 'sha256:...'), got {value!r}"
+        )
     return digest
 
 
@@ -188,8 +223,14 @@ def _extract(archive: Path, target: Path, suffix: str) -> None:
             raise ValueError(f"{archive.name} is not a valid tar archive: {exc}") from None
 
 
-def fetch(name: str, cache_dir, *, url: str | None = None, sha256: str | None = None,
-          downloader: Callable | None = None) -> list[Path]:
+def fetch(
+    name: str,
+    cache_dir,
+    *,
+    url: str | None = None,
+    sha256: str | None = None,
+    downloader: Callable | None = None,
+) -> list[Path]:
     """Download a dataset archive, verify its SHA-256, extract it; return the extracted files.
 
     ``name`` is a registry entry (case-insensitive; its ``url``/``sha256`` are used when
@@ -246,8 +287,16 @@ def fetch(name: str, cache_dir, *, url: str | None = None, sha256: str | None = 
     cache.mkdir(parents=True, exist_ok=True)
 
     with _quiet_pooch():
-        archive = Path(pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=folder_name + suffix,
-                                      path=cache, downloader=downloader, progressbar=False))
+        archive = Path(
+            pooch.retrieve(
+                url,
+                known_hash=f"sha256:{digest}",
+                fname=folder_name + suffix,
+                path=cache,
+                downloader=downloader,
+                progressbar=False,
+            )
+        )
 
     target = cache / folder_name
     marker = target / MARKER
@@ -335,8 +384,9 @@ RESIZE_METHODS = ("pillow", "matlab")
 def _cubic(x: np.ndarray) -> np.ndarray:
     """Keys' cubic convolution kernel with a = -0.5."""
     a = np.abs(x)
-    return np.where(a <= 1, 1.5 * a**3 - 2.5 * a**2 + 1,
-                    np.where(a <= 2, -0.5 * a**3 + 2.5 * a**2 - 4 * a + 2, 0.0))
+    return np.where(
+        a <= 1, 1.5 * a**3 - 2.5 * a**2 + 1, np.where(a <= 2, -0.5 * a**3 + 2.5 * a**2 - 4 * a + 2, 0.0)
+    )
 
 
 def _matlab_weights(in_len: int, out_len: int) -> np.ndarray:
@@ -344,8 +394,10 @@ def _matlab_weights(in_len: int, out_len: int) -> np.ndarray:
     scale = out_len / in_len
     width = 4.0
     if scale < 1:  # shrinking: widen the kernel (antialiasing)
+
         def kernel(x):
             return scale * _cubic(scale * x)
+
         width /= scale
     else:
         kernel = _cubic

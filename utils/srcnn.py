@@ -14,12 +14,12 @@ The note sets the flags with ``tf.app.flags`` (TF1). Here they are a frozen data
 holds the kernel's own arguments (``-f <connection file>``), not the user's, so
 ``parse_config()`` with no ``argv`` ignores ``sys.argv`` there and returns the defaults.
 """
+
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import math
-import numbers
 import sys
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
@@ -137,7 +137,9 @@ class SRCNNConfig:
             if field.name == "is_train":
                 argv.append("--is_train" if value else "--nois_train")
             else:
-                argv.append(f"--{field.name}={value!r}" if isinstance(value, float) else f"--{field.name}={value}")
+                argv.append(
+                    f"--{field.name}={value!r}" if isinstance(value, float) else f"--{field.name}={value}"
+                )
         return argv
 
 
@@ -167,16 +169,19 @@ def build_parser(prog: str = "srcnn") -> argparse.ArgumentParser:
     """
     if not isinstance(prog, str):
         raise TypeError(f"prog must be a str, got {type(prog).__name__}")
-    parser = _RaisingParser(prog=prog, description="SRCNN settings (defaults from the note).",
-                            allow_abbrev=False)
+    parser = _RaisingParser(
+        prog=prog, description="SRCNN settings (defaults from the note).", allow_abbrev=False
+    )
     defaults = SRCNNConfig()
     for field in dataclasses.fields(SRCNNConfig):
         name, default = field.name, getattr(defaults, field.name)
         if name == "is_train":
-            parser.add_argument("--is_train", nargs="?", const=True, default=default, type=_parse_bool,
-                                help=FLAG_HELP[name])
-            parser.add_argument("--nois_train", dest="is_train", action="store_false",
-                                help="same as --is_train=false")
+            parser.add_argument(
+                "--is_train", nargs="?", const=True, default=default, type=_parse_bool, help=FLAG_HELP[name]
+            )
+            parser.add_argument(
+                "--nois_train", dest="is_train", action="store_false", help="same as --is_train=false"
+            )
         else:
             parser.add_argument(f"--{name}", type=type(default), default=default, help=FLAG_HELP[name])
     return parser
@@ -206,9 +211,7 @@ def parse_config(argv: Sequence[str] | None = None) -> SRCNNConfig:
     if argv is None:
         argv = [] if in_jupyter_kernel() else sys.argv[1:]
     elif isinstance(argv, (str, bytes)) or not isinstance(argv, Sequence):
-        raise TypeError(
-            f"argv must be a list of strings such as ['--epoch', '5'], got {type(argv).__name__}"
-        )
+        raise TypeError(f"argv must be a list of strings such as ['--epoch', '5'], got {type(argv).__name__}")
     argv = list(argv)
     for item in argv:
         if not isinstance(item, str):
@@ -230,17 +233,22 @@ def model(c_dim: int = 1, n1: int = 64, n2: int = 32, kernels=(9, 1, 5), padding
     if isinstance(kernels, (str, bytes)) or len(tuple(kernels)) != 3:
         raise ValueError(f"kernels must be three kernel sizes (f1, f2, f3), got {kernels!r}")
     f1, f2, f3 = (check_int(k, "kernel size", minimum=1) for k in kernels)
-    if not (padding == "same" or (isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0)):
+    if not (
+        padding == "same" or (isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0)
+    ):
         raise ValueError(f"padding must be 'same' or a non-negative int, got {padding!r}")
     return nn.Sequential(
-        nn.Conv2d(c_dim, n1, f1, padding=padding), nn.ReLU(),
-        nn.Conv2d(n1, n2, f2, padding=padding), nn.ReLU(),
+        nn.Conv2d(c_dim, n1, f1, padding=padding),
+        nn.ReLU(),
+        nn.Conv2d(n1, n2, f2, padding=padding),
+        nn.ReLU(),
         nn.Conv2d(n2, c_dim, f3, padding=padding),
     )
 
 
-def patches(image, *, image_size: int = 33, label_size: int = 21, stride: int = 14,
-                  scale: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def patches(
+    image, *, image_size: int = 33, label_size: int = 21, stride: int = 14, scale: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut a grey image into SRCNN training pairs, shaped ``(N, size, size, 1)`` float32.
 
     The image (2-D, values in [0, 1]) is cropped to a multiple of ``scale`` (the label
@@ -269,8 +277,9 @@ def patches(image, *, image_size: int = 33, label_size: int = 21, stride: int = 
     return extract_patches(input_image, label_image, image_size, label_size, stride)
 
 
-def extract_patches(lr_up, hr, image_size: int = 33, label_size: int = 21,
-                    stride: int = 14) -> tuple[np.ndarray, np.ndarray]:
+def extract_patches(
+    lr_up, hr, image_size: int = 33, label_size: int = 21, stride: int = 14
+) -> tuple[np.ndarray, np.ndarray]:
     """SRCNN training pairs: ``image_size`` windows of ``lr_up`` every ``stride`` pixels
     (rows outer, columns inner), each with the centre ``label_size`` square of ``hr`` at
     the same place, offset ``(image_size - label_size) // 2`` (6 for the note's 33 -> 21):
@@ -300,7 +309,7 @@ def extract_patches(lr_up, hr, image_size: int = 33, label_size: int = 21,
     pad = (image_size - label_size) // 2
     win = np.lib.stride_tricks.sliding_window_view
     data = win(x, (image_size, image_size), axis=(0, 1))[::stride, ::stride]
-    label = win(y[pad:h - pad, pad:w - pad], (label_size, label_size), axis=(0, 1))[::stride, ::stride]
+    label = win(y[pad : h - pad, pad : w - pad], (label_size, label_size), axis=(0, 1))[::stride, ::stride]
     # (rows, cols, C, s, s) -> (N, s, s, C)
     data = data.transpose(0, 1, 3, 4, 2).reshape(-1, image_size, image_size, x.shape[2])
     label = label.transpose(0, 1, 3, 4, 2).reshape(-1, label_size, label_size, x.shape[2])
@@ -312,8 +321,22 @@ def extract_patches(lr_up, hr, image_size: int = 33, label_size: int = 21,
 # with scikit-image, prediction on whole images, evaluation against bicubic, checkpoints.
 
 #: scikit-image's bundled images SRCNN trains on (photos, micrographs, textures, text).
-TRAIN_IMAGES = ("camera", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-                "moon", "coins", "clock", "brick", "grass", "gravel", "page", "text", "cell")
+TRAIN_IMAGES = (
+    "camera",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "moon",
+    "coins",
+    "clock",
+    "brick",
+    "grass",
+    "gravel",
+    "page",
+    "text",
+    "cell",
+)
 #: Held-out photos: never cut into training patches, used only to evaluate.
 HELD_OUT_IMAGES = ("astronaut", "chelsea", "coffee")
 
@@ -418,15 +441,21 @@ def evaluate(net, names=HELD_OUT_IMAGES, scale: int = 3, border: int | None = No
         def ssim(a, ref=hr[b, b]):
             return float(structural_similarity(a[b, b], ref, data_range=1.0))
 
-        scores.append(Score(name, psnr_shaved(bicubic, hr, border, 1.0), psnr_shaved(sr, hr, border, 1.0),
-                            ssim(bicubic), ssim(sr)))
+        scores.append(
+            Score(
+                name,
+                psnr_shaved(bicubic, hr, border, 1.0),
+                psnr_shaved(sr, hr, border, 1.0),
+                ssim(bicubic),
+                ssim(sr),
+            )
+        )
     return scores
 
 
 def file_sha256(path) -> str:
     """SHA-256 of a file's bytes, as 64 hex digits."""
     import hashlib
-
     from pathlib import Path
 
     path = Path(path)
@@ -472,8 +501,10 @@ def load_weights(path, sha256: str, net=None):
         raise ValueError(f"{path}: layers missing {missing}, unexpected {extra}")
     for key, tensor in expected.items():
         if tuple(state[key].shape) != tuple(tensor.shape):
-            raise ValueError(f"{path}: layer {key} has shape {tuple(state[key].shape)}, "
-                             f"the network expects {tuple(tensor.shape)}")
+            raise ValueError(
+                f"{path}: layer {key} has shape {tuple(state[key].shape)}, "
+                f"the network expects {tuple(tensor.shape)}"
+            )
     net.load_state_dict(state)
     return net
 

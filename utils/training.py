@@ -8,6 +8,7 @@ two runs with the same seed see the same batches. A text progress bar goes to st
 when the loop runs interactively; it stays off when ``ORANGE_QUIET`` is set, which the
 test suite and ``scripts/execute_pages.py`` do, so stored pages never contain it.
 """
+
 from __future__ import annotations
 
 import math
@@ -120,7 +121,9 @@ def show_progress() -> bool:
 
 def _progress(epoch: int, epochs: int, loss: float, acc: float) -> None:
     done = int(20 * epoch / epochs)
-    sys.stderr.write(f"\r[{'#' * done}{'.' * (20 - done)}] epoch {epoch}/{epochs} loss {loss:.4f} test acc {acc:.3f}")
+    sys.stderr.write(
+        f"\r[{'#' * done}{'.' * (20 - done)}] epoch {epoch}/{epochs} loss {loss:.4f} test acc {acc:.3f}"
+    )
     if epoch == epochs:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -138,8 +141,8 @@ def evaluate(model, x, y, device=None, batch_size: int = 4096) -> float:
     correct = 0
     with eval_mode(model), torch.no_grad():
         for start in range(0, len(x), batch_size):
-            logits = model(x[start:start + batch_size].to(device))
-            correct += (logits.argmax(1).cpu() == y[start:start + batch_size]).sum().item()
+            logits = model(x[start : start + batch_size].to(device))
+            correct += (logits.argmax(1).cpu() == y[start : start + batch_size]).sum().item()
     return correct / max(len(x), 1)
 
 
@@ -176,7 +179,9 @@ def fit(
     dtype = next(model.parameters()).dtype
     x_train, y_train = as_tensor(x_train, dtype), as_tensor(y_train, torch.int64)
     if len(x_train) != len(y_train):
-        raise ValueError(f"x_train and y_train must have the same length, got {len(x_train)} and {len(y_train)}")
+        raise ValueError(
+            f"x_train and y_train must have the same length, got {len(x_train)} and {len(y_train)}"
+        )
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")
     if target_accuracy is not None:
@@ -195,7 +200,7 @@ def fit(
         loss_sum, correct = 0.0, 0
         start = time.perf_counter()
         for first in range(0, n, batch_size):
-            idx = order[first:first + batch_size]
+            idx = order[first : first + batch_size]
             xb, yb = x_train[idx].to(device), y_train[idx].to(device)
             value, logits = train_step(model, optimizer, F.cross_entropy, xb, yb)
             total_steps += 1

@@ -4,6 +4,7 @@ Taught on: every page's "Verdicts" section (first shown on "Activation functions
 A verdict is one of :data:`VERDICTS`; the evidence is a short sentence with the measured
 numbers, so nbval re-checks the verdict whenever the numbers change.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -43,7 +44,7 @@ def judge(condition: bool, *, holds: str = "holds", otherwise: str = "wrong") ->
 def _shout_keyword(verdict: str) -> str:
     """Upper-case the verdict's keyword ("holds only when" → "HOLDS ONLY WHEN"), not the rest."""
     keyword = max((k for k in VERDICTS if verdict.startswith(k)), key=len)
-    return keyword.upper() + verdict[len(keyword):]
+    return keyword.upper() + verdict[len(keyword) :]
 
 
 def format_verdicts(verdicts, width: int = 76) -> str:
@@ -60,7 +61,9 @@ def format_verdicts(verdicts, width: int = 76) -> str:
     blocks = []
     for i, v in enumerate(verdicts, start=1):
         head = textwrap.fill(f"{i}. {v.claim}", width, subsequent_indent="   ")
-        verdict = textwrap.fill(f"verdict: {_shout_keyword(v.verdict)}", width, initial_indent="   ", subsequent_indent="   ")
+        verdict = textwrap.fill(
+            f"verdict: {_shout_keyword(v.verdict)}", width, initial_indent="   ", subsequent_indent="   "
+        )
         evidence = textwrap.fill(v.evidence, width, initial_indent="   ", subsequent_indent="   ")
         blocks.append("\n".join([head, verdict, evidence]))
     return "\n\n".join(blocks)
@@ -103,8 +106,9 @@ class Ledger:
         """``"experiment"`` or ``"literature"`` for each verdict, in order."""
         return list(self._kinds)
 
-    def record(self, claim: str, rule, evidence: str, *, flip: dict, holds: str = "holds",
-               otherwise: str = "wrong") -> str:
+    def record(
+        self, claim: str, rule, evidence: str, *, flip: dict, holds: str = "holds", otherwise: str = "wrong"
+    ) -> str:
         """Judge ``claim`` by ``rule()`` and check that ``rule(**flip)`` judges otherwise.
 
         Returns one line, ``verdict 3: HOLDS``, for the cell to print next to its
@@ -124,8 +128,10 @@ class Ledger:
                 raise TypeError(f"flip names an argument the rule does not take: {exc}") from exc
             raise
         if flipped == actual:
-            raise ValueError(f"the verdict on {claim!r} is {actual!r} whatever the evidence: "
-                             f"flip={flip} gives the same; the rule cannot come out otherwise")
+            raise ValueError(
+                f"the verdict on {claim!r} is {actual!r} whatever the evidence: "
+                f"flip={flip} gives the same; the rule cannot come out otherwise"
+            )
         return self._add(Verdict(claim, actual, evidence), "experiment")
 
     def cite(self, claim: str, verdict: str, evidence: str) -> str:
