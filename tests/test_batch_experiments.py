@@ -430,6 +430,66 @@ def test_rprop_full_batch_is_rprop_on_the_whole_set():
     assert mini.history.steps == [4] and mini.label == "Rprop, B=16"
 
 
+def torch_rprop_weights(grads, **options):
+    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Rprop([w], **options)
+    weights, steps = [], []
+    for g in grads:
+        w.grad = torch.tensor([g], dtype=torch.float64)
+        opt.step()
+        weights.append(w.item())
+        steps.append(opt.state[w]["step_size"].item())
+    return weights, steps
+
+
+def test_rprop_trace_without_backtracking_is_torch_rprop():
+    rng = np.random.default_rng(0)
+    grads = [float(g) for g in rng.normal(size=200)] + [0.0, 1.0, -2.0, 0.0, -1.0] + [0.1] * 9 + [-0.9]
+    for options in ({}, dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(0.01, 2.0))):
+        weights, steps = bx.rprop_trace(grads, backtracking=False, **options)
+        expected_w, expected_s = torch_rprop_weights(grads, **options)
+        np.testing.assert_array_equal(weights, expected_w)
+        np.testing.assert_array_equal(steps, expected_s)
+
+
+def test_rprop_trace_by_hand():
+    # +1, +1: two steps, the second 1.2 times larger; -1: sign flip, step halved
+    weights, steps = bx.rprop_trace([1.0, 1.0, -1.0, 1.0], backtracking=False)
+    np.testing.assert_allclose(steps, [0.01, 0.012, 0.006, 0.006])
+    np.testing.assert_allclose(weights, [-0.01, -0.022, -0.022, -0.028])
+    weights, steps = bx.rprop_trace([1.0, 1.0, -1.0, 1.0], backtracking=True)
+    np.testing.assert_allclose(steps, [0.01, 0.012, 0.006, 0.006])
+    np.testing.assert_allclose(weights, [-0.01, -0.022, -0.01, -0.016])
+    # the step size stays within its bounds
+    _, steps = bx.rprop_trace([1.0] * 50 + [-1.0, 1.0] * 50, backtracking=True, step_sizes=(1e-3, 0.05))
+    assert steps.max() == 0.05 and steps.min() >= 1e-3
+
+
+def test_rprop_trace_bad_input():
+    with pytest.raises(TypeError, match="grads must be a sequence"):
+        bx.rprop_trace("1, 2", backtracking=True)
+    with pytest.raises(ValueError, match="at least one gradient"):
+        bx.rprop_trace([], backtracking=True)
+    with pytest.raises(ValueError, match="each gradient must be a finite number"):
+        bx.rprop_trace([1.0, math.nan], backtracking=True)
+    with pytest.raises(TypeError, match="backtracking must be True or False"):
+        bx.rprop_trace([1.0], backtracking=1)
+    with pytest.raises(TypeError, match="backtracking"):
+        bx.rprop_trace([1.0])
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        bx.rprop_trace([1.0], backtracking=True, lr=0)
+    with pytest.raises(ValueError, match="etaminus must be a finite number"):
+        bx.rprop_trace([1.0], backtracking=True, etas=(1.5, 1.2))
+    with pytest.raises(ValueError, match="etaplus must be a finite number"):
+        bx.rprop_trace([1.0], backtracking=True, etas=(0.5, 0.9))
+    with pytest.raises(TypeError, match="etas must be a pair"):
+        bx.rprop_trace([1.0], backtracking=True, etas=0.5)
+    with pytest.raises(ValueError, match="min <= max"):
+        bx.rprop_trace([1.0], backtracking=True, step_sizes=(1.0, 0.1))
+    with pytest.raises(TypeError, match="step_sizes must be a pair"):
+        bx.rprop_trace([1.0], backtracking=True, step_sizes=(1.0,))
+
+
 def test_final_accuracy_sweep_rows():
     data = blobs()
     rows = bx.final_accuracy_sweep(blob_model, sgd, data, [16, 64], [0, 1], max_epochs=30, sharpness_iterations=5)

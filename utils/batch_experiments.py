@@ -14,7 +14,8 @@ with :func:`utils.training.fit`:
 - how many epochs, steps and seconds it takes to reach a target accuracy
   (:func:`time_to_accuracy`), and what accuracy and sharpness training ends with
   (:func:`final_accuracy_sweep`, :func:`top_hessian_eigenvalue`);
-- full-batch Rprop (:func:`rprop_full_batch`);
+- full-batch Rprop (:func:`rprop_full_batch`), and what Rprop does on a sign flip
+  (:func:`rprop_trace`);
 - the error surface of a linear neuron under the mean squared error, a paraboloid whose
   level sets are ellipses (:func:`quadratic_surface`, :func:`linear_sgd_path`).
 
@@ -676,7 +677,8 @@ def rprop_full_batch(model_factory: Callable, data, *, epochs: int, seed: int = 
                      batch_size: int | None = None, **rprop_options) -> Run:
     """Train with ``torch.optim.Rprop`` (Riedmiller & Braun 1993): every weight moves by
     its own step size, which grows while the sign of its gradient stays and shrinks when
-    it flips. By default the batch is the whole training set (one step per epoch), the
+    it flips (PyTorch's rule on a flip, without weight-backtracking: :func:`rprop_trace`).
+    By default the batch is the whole training set (one step per epoch), the
     setting Rprop was made for; pass ``batch_size`` to try it on mini-batches."""
     import torch
 
@@ -688,6 +690,57 @@ def rprop_full_batch(model_factory: Callable, data, *, epochs: int, seed: int = 
 
     name = "Rprop, full batch" if batch_size is None else f"Rprop, B={b}"
     return train_run(model_factory, factory, data, b, epochs=epochs, seed=seed, device=device, label=name)
+
+
+def rprop_trace(
+    grads, *, backtracking: bool, lr: float = 0.01, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Follow one weight, starting at 0, through Rprop steps driven by ``grads`` (one
+    gradient per step); return the weight and its step size after every step.
+
+    The step size starts at ``lr``; it is multiplied by ``etas[1]`` when the gradient
+    keeps its sign from the previous step, by ``etas[0]`` when the sign flips, and
+    clipped to ``step_sizes``; the weight moves by the step size against the sign. On a
+    sign flip, ``backtracking=False`` is what ``torch.optim.Rprop`` does: the gradient
+    counts as zero, so the weight does not move and the next step has no sign to compare
+    with. ``backtracking=True`` is Riedmiller & Braun's original (1993): the same, and
+    the weight also moves back by the previous step (weight-backtracking).
+
+    Taught on: "Batch size (batch_size 的使用)", Experiment 2.
+    """
+    if isinstance(grads, (str, bytes)) or not isinstance(grads, Sequence):
+        raise TypeError(f"grads must be a sequence of numbers, got {type(grads).__name__}")
+    grads = [check_real(g, "each gradient") for g in grads]
+    if not grads:
+        raise ValueError("grads must hold at least one gradient")
+    if not isinstance(backtracking, bool):
+        raise TypeError(f"backtracking must be True or False, got {type(backtracking).__name__}")
+    step = check_positive_real(lr, "lr")
+    if not isinstance(etas, Sequence) or len(etas) != 2:
+        raise TypeError(f"etas must be a pair (etaminus, etaplus), got {etas!r}")
+    eta_minus = check_real(etas[0], "etaminus", above=0, below=1)
+    eta_plus = check_real(etas[1], "etaplus", above=1)
+    if not isinstance(step_sizes, Sequence) or len(step_sizes) != 2:
+        raise TypeError(f"step_sizes must be a pair (min, max), got {step_sizes!r}")
+    low, high = (check_positive_real(v, "each step size bound") for v in step_sizes)
+    if low > high:
+        raise ValueError(f"step_sizes must be (min, max) with min <= max, got {tuple(step_sizes)}")
+    w, prev, last_move = 0.0, 0.0, 0.0
+    weights, steps = [], []
+    for g in grads:
+        agreement = g * prev
+        factor = eta_plus if agreement > 0 else eta_minus if agreement < 0 else 1.0
+        step = min(max(step * factor, low), high)
+        if agreement < 0:
+            move = -last_move if backtracking else 0.0
+            g = 0.0  # no sign to compare with at the next step
+        else:
+            move = -math.copysign(step, g) if g != 0 else 0.0
+        w += move
+        prev, last_move = g, move
+        weights.append(w)
+        steps.append(step)
+    return np.array(weights), np.array(steps)
 
 
 def final_accuracy_sweep(
