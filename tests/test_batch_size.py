@@ -1,4 +1,4 @@
-"""Tests of utils.batch_experiments (gradient noise, throughput, runs, quadratic surface)."""
+"""Tests of utils.batch_size (gradient noise, throughput, runs, quadratic surface)."""
 from __future__ import annotations
 
 import itertools
@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from utils import batch_experiments as bx
+from utils import batch_size as bx
 from utils import training
 from utils.datasets import Split
 

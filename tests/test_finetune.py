@@ -1,4 +1,4 @@
-"""Tests of utils.transfer: freezing, head replacement, partial loading, few-shot data, training curves."""
+"""Tests of utils.finetune: freezing, head replacement, partial loading, few-shot data, training curves."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from utils import transfer
+from utils import finetune
 from utils.datasets import Split
 from utils.models import mlp
 
@@ -26,18 +26,18 @@ def _numel(*layers):
 def test_freeze_all_and_count_trainable():
     net = _net()
     total = 6 * 4 + 4 + 4 * 4 + 4 + 4 * 5 + 5
-    assert transfer.count_trainable(net) == total
-    assert transfer.freeze(net) == total
-    assert transfer.count_trainable(net) == 0
+    assert finetune.count_trainable(net) == total
+    assert finetune.freeze(net) == total
+    assert finetune.count_trainable(net) == 0
     assert all(not p.requires_grad for p in net.parameters())
-    assert transfer.unfreeze(net) == total
-    assert transfer.count_trainable(net) == total
+    assert finetune.unfreeze(net) == total
+    assert finetune.count_trainable(net) == total
 
 
 @pytest.mark.parametrize("up_to,frozen_layers", [(2, [0]), (4, [0, 2]), (-1, [0, 2]), (0, []), (5, [0, 2, 4]), (-5, [])])
 def test_freeze_by_index_is_a_slice_of_the_layers(up_to, frozen_layers):
     net = _net()
-    n = transfer.freeze(net, up_to=up_to)
+    n = finetune.freeze(net, up_to=up_to)
     assert n == _numel(*[net[i] for i in frozen_layers])
     for i, layer in enumerate(net):
         for p in layer.parameters():
@@ -47,7 +47,7 @@ def test_freeze_by_index_is_a_slice_of_the_layers(up_to, frozen_layers):
 @pytest.mark.parametrize("name,frozen_layers", [("0", [0]), ("2", [0, 2]), ("2.weight", [0]), ("4", [0, 2, 4])])
 def test_freeze_by_name_freezes_everything_up_to_that_layer(name, frozen_layers):
     net = _net()
-    n = transfer.freeze(net, up_to=name)
+    n = finetune.freeze(net, up_to=name)
     frozen = {k for k, p in net.named_parameters() if not p.requires_grad}
     if name == "2.weight":  # a parameter name: everything registered up to that tensor
         assert frozen == {"0.weight", "0.bias", "2.weight"}
@@ -63,16 +63,16 @@ def test_freeze_by_name_in_a_nested_model_and_no_false_prefix():
     model.add_module("body", nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3)))
     model.add_module("body2", nn.Linear(3, 3))
     model.add_module("head", nn.Linear(3, 2))
-    assert transfer.freeze(model, up_to="body") == 2 * (9 + 3)
+    assert finetune.freeze(model, up_to="body") == 2 * (9 + 3)
     assert model.body2.weight.requires_grad  # "body" must not match "body2"
-    assert transfer.unfreeze(model, up_to="body.0") == 12
+    assert finetune.unfreeze(model, up_to="body.0") == 12
     assert model.body[0].weight.requires_grad and not model.body[2].weight.requires_grad
 
 
 def test_unfreeze_after_partial_freeze():
     net = _net()
-    transfer.freeze(net)
-    assert transfer.unfreeze(net, up_to=-1) == _numel(net[0], net[2])
+    finetune.freeze(net)
+    assert finetune.unfreeze(net, up_to=-1) == _numel(net[0], net[2])
     assert not net[4].weight.requires_grad
 
 
@@ -86,11 +86,11 @@ def test_unfreeze_after_partial_freeze():
 ])
 def test_freeze_bad_selection(up_to, error, match):
     with pytest.raises(error, match=match):
-        transfer.freeze(_net(), up_to=up_to)
+        finetune.freeze(_net(), up_to=up_to)
 
 
 def test_bad_model_type():
-    for fn in (transfer.freeze, transfer.unfreeze, transfer.count_trainable):
+    for fn in (finetune.freeze, finetune.unfreeze, finetune.count_trainable):
         with pytest.raises(TypeError, match="torch.nn.Module"):
             fn([1, 2, 3])
 
@@ -102,14 +102,14 @@ def test_replace_head_keeps_body_and_changes_outputs():
     net = _net()
     body = [net[0], net[2]]
     old_head = net[4]
-    out = transfer.replace_head(net, 3, seed=7)
+    out = finetune.replace_head(net, 3, seed=7)
     assert out is net
     assert net[0] is body[0] and net[2] is body[1]
     assert isinstance(net[4], nn.Linear) and net[4] is not old_head
     assert (net[4].in_features, net[4].out_features) == (4, 3)
     assert net(torch.randn(2, 6)).shape == (2, 3)
     # reproducible from the seed, and the same draw as nn.Linear under that seed
-    again = transfer.replace_head(_net(), 3, seed=7)
+    again = finetune.replace_head(_net(), 3, seed=7)
     torch.manual_seed(7)
     reference = nn.Linear(4, 3)
     assert torch.equal(net[4].weight, again[4].weight)
@@ -121,13 +121,13 @@ def test_replace_head_seed_does_not_touch_global_rng():
     torch.manual_seed(3)
     expected = torch.rand(3)
     torch.manual_seed(3)
-    transfer.replace_head(net, 2, seed=11)
+    finetune.replace_head(net, 2, seed=11)
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_replace_head_keeps_dtype():
     net = _net().double()
-    transfer.replace_head(net, 2)
+    finetune.replace_head(net, 2)
     assert net[4].weight.dtype == torch.float64
 
 
@@ -140,7 +140,7 @@ def test_replace_head_keeps_dtype():
 ])
 def test_replace_head_bad_input(model, n, error, match):
     with pytest.raises(error, match=match):
-        transfer.replace_head(model, n)
+        finetune.replace_head(model, n)
 
 
 # ----------------------------------------------------------------- load_matching
@@ -150,7 +150,7 @@ def test_load_matching_deeper_network():
     source = _net(0, out=3, depth=2)   # keys 0, 2, 4 (head 3x4)
     deeper = _net(1, out=5, depth=3)   # keys 0, 2, 4 (4x4), 6 (head 5x4)
     init = {k: v.clone() for k, v in deeper.state_dict().items()}
-    report = transfer.load_matching(deeper, source.state_dict())
+    report = finetune.load_matching(deeper, source.state_dict())
     assert report.loaded == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert report.mismatched == ["4.weight", "4.bias"]
     assert report.missing == ["6.weight", "6.bias"]
@@ -168,7 +168,7 @@ def test_load_matching_deeper_network():
 def test_load_matching_shallower_network_reports_unexpected():
     source = _net(0, out=5, depth=3)
     shallow = _net(1, out=5, depth=1)  # keys 0 (4x6), 2 (5x4)
-    report = transfer.load_matching(shallow, source.state_dict())
+    report = finetune.load_matching(shallow, source.state_dict())
     assert report.loaded == ["0.weight", "0.bias"]
     assert report.mismatched == ["2.weight", "2.bias"]  # source 2 is 4x4
     assert sorted(report.unexpected) == ["4.bias", "4.weight", "6.bias", "6.weight"]
@@ -177,11 +177,11 @@ def test_load_matching_shallower_network_reports_unexpected():
 
 def test_load_matching_bad_input():
     with pytest.raises(TypeError, match="dict of tensors"):
-        transfer.load_matching(_net(), [("0.weight", torch.zeros(1))])
+        finetune.load_matching(_net(), [("0.weight", torch.zeros(1))])
     with pytest.raises(TypeError, match=r"state_dict\['0.weight'\] must be a tensor"):
-        transfer.load_matching(_net(), {"0.weight": np.zeros((4, 6))})
+        finetune.load_matching(_net(), {"0.weight": np.zeros((4, 6))})
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        transfer.load_matching("model", {})
+        finetune.load_matching("model", {})
 
 
 # ----------------------------------------------------------------- data helpers
@@ -195,7 +195,7 @@ def _split():
 
 
 def test_select_classes_relabels_in_given_order():
-    part = transfer.select_classes(_split(), [9, 5])
+    part = finetune.select_classes(_split(), [9, 5])
     assert part.y_train.tolist() == [1, 1, 0, 0]  # rows 5, 6 are 5 -> 1; rows 8, 9 are 9 -> 0
     assert part.x_train[:, 0].tolist() == [10.0, 12.0, 16.0, 18.0]
     assert part.y_test.tolist() == [1, 0]
@@ -209,33 +209,33 @@ def test_select_classes_relabels_in_given_order():
 ])
 def test_select_classes_bad_input(classes, error, match):
     with pytest.raises(error, match=match):
-        transfer.select_classes(_split(), classes)
+        finetune.select_classes(_split(), classes)
     with pytest.raises(TypeError, match="Split"):
-        transfer.select_classes((1, 2), [0])
+        finetune.select_classes((1, 2), [0])
 
 
 def test_take_per_class_counts_and_determinism():
     y = np.repeat(np.arange(3), [5, 7, 4])
     x = np.arange(len(y))[:, None] * 1.0
-    xs, ys = transfer.take_per_class(x, y, 3, seed=1)
+    xs, ys = finetune.take_per_class(x, y, 3, seed=1)
     assert np.bincount(ys).tolist() == [3, 3, 3]
     assert np.array_equal(y[xs[:, 0].astype(int)], ys)  # rows kept together
     assert len(set(xs[:, 0].tolist())) == 9              # no repeats
-    xs2, _ = transfer.take_per_class(x, y, 3, seed=1)
-    xs3, _ = transfer.take_per_class(x, y, 3, seed=2)
+    xs2, _ = finetune.take_per_class(x, y, 3, seed=1)
+    xs3, _ = finetune.take_per_class(x, y, 3, seed=2)
     assert np.array_equal(xs, xs2) and not np.array_equal(xs, xs3)
-    xa, ya = transfer.take_per_class(x, y, None)
+    xa, ya = finetune.take_per_class(x, y, None)
     assert np.array_equal(xa, x) and np.array_equal(ya, y)
 
 
 def test_take_per_class_bad_input():
     y = np.array([0, 0, 1])
     with pytest.raises(ValueError, match="class 1 has only 1 examples, fewer than k = 2"):
-        transfer.take_per_class(np.zeros((3, 1)), y, 2)
+        finetune.take_per_class(np.zeros((3, 1)), y, 2)
     with pytest.raises(ValueError, match="same length"):
-        transfer.take_per_class(np.zeros((2, 1)), y, 1)
+        finetune.take_per_class(np.zeros((2, 1)), y, 1)
     with pytest.raises(ValueError, match="k must be >= 1"):
-        transfer.take_per_class(np.zeros((3, 1)), y, 0)
+        finetune.take_per_class(np.zeros((3, 1)), y, 0)
 
 
 # ----------------------------------------------------------------- transfer_model
@@ -244,22 +244,22 @@ def test_take_per_class_bad_input():
 def test_transfer_model_methods():
     pre = _net(0, out=3, depth=2)
     before = {k: v.clone() for k, v in pre.state_dict().items()}
-    scratch = transfer.transfer_model(pre, "scratch", 2, seed=1)
-    fine = transfer.transfer_model(pre, "finetune", 2, seed=1)
-    feats = transfer.transfer_model(pre, "features", 2, seed=1)
+    scratch = finetune.transfer_model(pre, "scratch", 2, seed=1)
+    fine = finetune.transfer_model(pre, "finetune", 2, seed=1)
+    feats = finetune.transfer_model(pre, "features", 2, seed=1)
     for k, v in pre.state_dict().items():  # pretrained untouched
         assert torch.equal(v, before[k])
     assert not torch.equal(scratch[0].weight, pre[0].weight)
     assert torch.equal(fine[0].weight, pre[0].weight) and torch.equal(fine[2].weight, pre[2].weight)
     assert torch.equal(fine[4].weight, feats[4].weight) and fine[4].out_features == 2
-    assert transfer.count_trainable(fine) == _numel(fine)
-    assert transfer.count_trainable(feats) == 4 * 2 + 2
+    assert finetune.count_trainable(fine) == _numel(fine)
+    assert finetune.count_trainable(feats) == 4 * 2 + 2
     # keep=2: only the first layer copied (and frozen for "features"); layer 2 re-drawn
-    first = transfer.transfer_model(pre, "features", 2, seed=1, keep=2)
+    first = finetune.transfer_model(pre, "features", 2, seed=1, keep=2)
     assert torch.equal(first[0].weight, pre[0].weight) and not torch.equal(first[2].weight, pre[2].weight)
-    assert transfer.count_trainable(first) == _numel(first[2], first[4])
+    assert finetune.count_trainable(first) == _numel(first[2], first[4])
     # seeded and reproducible
-    assert torch.equal(transfer.transfer_model(pre, "scratch", 2, seed=1)[0].weight, scratch[0].weight)
+    assert torch.equal(finetune.transfer_model(pre, "scratch", 2, seed=1)[0].weight, scratch[0].weight)
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
@@ -270,9 +270,9 @@ def test_transfer_model_methods():
 def test_transfer_model_bad_input(kwargs, error, match):
     args = {"method": "finetune", **kwargs}
     with pytest.raises(error, match=match):
-        transfer.transfer_model(_net(), args.pop("method"), 2, **args)
+        finetune.transfer_model(_net(), args.pop("method"), 2, **args)
     with pytest.raises(TypeError, match="nn.Sequential"):
-        transfer.transfer_model(nn.Linear(2, 2), "finetune", 2)
+        finetune.transfer_model(nn.Linear(2, 2), "finetune", 2)
 
 
 # ----------------------------------------------------------------- training curves
@@ -288,7 +288,7 @@ def _toy(n=40, seed=0):
 def test_train_for_steps_matches_a_hand_written_adam_loop():
     x, y = _toy()
     a, b = _net(0, out=2), _net(0, out=2)
-    curve = transfer.train_for_steps(a, x, y, x_test=x, y_test=y, steps=7, batch_size=16, lr=1e-2,
+    curve = finetune.train_for_steps(a, x, y, x_test=x, y_test=y, steps=7, batch_size=16, lr=1e-2,
                                      eval_every=3, seed=4)
     assert curve.steps == [0, 3, 6, 7]
     # the reference: the same batch order (epochs of permutations split into near-equal batches)
@@ -313,9 +313,9 @@ def test_train_for_steps_matches_a_hand_written_adam_loop():
 def test_train_for_steps_leaves_frozen_layers_alone():
     x, y = _toy()
     net = _net(0, out=2)
-    transfer.freeze(net, up_to=-1)
+    finetune.freeze(net, up_to=-1)
     body = net[0].weight.clone()
-    transfer.train_for_steps(net, x, y, x_test=x, y_test=y, steps=3, batch_size=8, lr=1e-2)
+    finetune.train_for_steps(net, x, y, x_test=x, y_test=y, steps=3, batch_size=8, lr=1e-2)
     assert torch.equal(net[0].weight, body)
 
 
@@ -330,49 +330,49 @@ def test_train_for_steps_bad_input(kwargs, error, match):
     x, y = _toy()
     args = {"steps": 2, "batch_size": 8, "lr": 1e-2, **kwargs}
     with pytest.raises(error, match=match):
-        transfer.train_for_steps(_net(0, out=2), x, y, x_test=x, y_test=y, **args)
+        finetune.train_for_steps(_net(0, out=2), x, y, x_test=x, y_test=y, **args)
 
 
 def test_train_for_steps_refuses_a_fully_frozen_model():
     x, y = _toy()
     net = _net(0, out=2)
-    transfer.freeze(net)
+    finetune.freeze(net)
     with pytest.raises(ValueError, match="no trainable parameters"):
-        transfer.train_for_steps(net, x, y, x_test=x, y_test=y, steps=2, batch_size=8, lr=1e-2)
+        finetune.train_for_steps(net, x, y, x_test=x, y_test=y, steps=2, batch_size=8, lr=1e-2)
 
 
 def test_steps_to_reach_and_summarise():
-    a = transfer.Curve([0, 5, 10], [0.2, 0.7, 0.9])
-    b = transfer.Curve([0, 5, 10], [0.3, 0.85, 0.95])
-    assert transfer.steps_to_reach(a, 0.8) == 10
-    assert transfer.steps_to_reach(b, 0.8) == 5
-    assert transfer.steps_to_reach(a, 0.95) is None
-    s = transfer.summarise([a, b], early_step=5, target=0.8)
+    a = finetune.Curve([0, 5, 10], [0.2, 0.7, 0.9])
+    b = finetune.Curve([0, 5, 10], [0.3, 0.85, 0.95])
+    assert finetune.steps_to_reach(a, 0.8) == 10
+    assert finetune.steps_to_reach(b, 0.8) == 5
+    assert finetune.steps_to_reach(a, 0.95) is None
+    s = finetune.summarise([a, b], early_step=5, target=0.8)
     assert s["early_mean"] == pytest.approx(0.775) and s["early_spread"] == pytest.approx(0.15)
     assert s["final_mean"] == pytest.approx(0.925) and s["final_spread"] == pytest.approx(0.05)
     assert s["steps_to_target"] == [10, 5]
     with pytest.raises(ValueError, match=r"target must be a finite number in \(0, 1\], got 1.5"):
-        transfer.steps_to_reach(a, 1.5)
+        finetune.steps_to_reach(a, 1.5)
     with pytest.raises(TypeError, match="target must be a real number, got NoneType"):
-        transfer.steps_to_reach(a, None)
-    assert transfer.steps_to_reach(a, 0.2) == 0  # reached before training
-    assert transfer.steps_to_reach(transfer.Curve([0, 5], [float("nan"), 0.9]), 0.5) == 5
+        finetune.steps_to_reach(a, None)
+    assert finetune.steps_to_reach(a, 0.2) == 0  # reached before training
+    assert finetune.steps_to_reach(finetune.Curve([0, 5], [float("nan"), 0.9]), 0.5) == 5
     with pytest.raises(TypeError, match="Curve"):
-        transfer.steps_to_reach({"steps": []}, 0.5)
+        finetune.steps_to_reach({"steps": []}, 0.5)
     with pytest.raises(ValueError, match="not a recorded step"):
-        transfer.summarise([a], early_step=3, target=0.5)
+        finetune.summarise([a], early_step=3, target=0.5)
     with pytest.raises(TypeError, match="Curve objects"):
-        transfer.summarise([], early_step=0, target=0.5)
+        finetune.summarise([], early_step=0, target=0.5)
 
 
 def test_run_grid_shapes_and_bad_input():
     x, y = _toy(60)
     pre = _net(0, out=2)
-    res = transfer.run_grid(pre, x, y, x_test=x, y_test=y, ks=(5, None), methods=("scratch", "features"),
+    res = finetune.run_grid(pre, x, y, x_test=x, y_test=y, ks=(5, None), methods=("scratch", "features"),
                             seeds=(0, 1), steps=4, batch_size=5, eval_every=2)
     assert sorted(res, key=str) == sorted([(5, "scratch"), (5, "features"), (None, "scratch"), (None, "features")], key=str)
     assert all(len(v) == 2 and v[0].steps == [0, 2, 4] for v in res.values())
     with pytest.raises(ValueError, match="methods must be"):
-        transfer.run_grid(pre, x, y, x_test=x, y_test=y, ks=(5,), methods=("bogus",))
+        finetune.run_grid(pre, x, y, x_test=x, y_test=y, ks=(5,), methods=("bogus",))
     with pytest.raises(TypeError, match="ks must be"):
-        transfer.run_grid(pre, x, y, x_test=x, y_test=y, ks=5)
+        finetune.run_grid(pre, x, y, x_test=x, y_test=y, ks=5)

@@ -1,4 +1,4 @@
-"""Tests of utils.detection against closed forms, scikit-learn and hand-computed VOC/COCO cases."""
+"""Tests of utils.mean_ap against closed forms, scikit-learn and hand-computed VOC/COCO cases."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 from sklearn.metrics import precision_recall_curve as sk_pr_curve
 
-from utils import detection as det
+from utils import mean_ap as det
 
 
 # ---------------------------------------------------------------- IoU

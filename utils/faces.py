@@ -12,7 +12,7 @@ The cascade is OpenCV's ``lbpcascade_frontalface`` file, shipped with scikit-ima
 OpenCV 5 no longer has ``cv2.CascadeClassifier`` (the cascades left its main
 package), so :func:`detect_faces` runs the file with ``skimage.feature.Cascade``,
 which reads OpenCV's LBP cascades (not its Haar ones). Boxes are returned as
-``(x1, y1, x2, y2)`` rows in pixels, the convention of :mod:`utils.detection`.
+``(x1, y1, x2, y2)`` rows in pixels, the convention of :mod:`utils.mean_ap`.
 
 Everything here gives the same result on every CPU: the detector sees 8-bit grey
 images made with integer arithmetic (:func:`to_uint8_grey`), and its window scales
@@ -455,7 +455,7 @@ def draw_boxes(ax, boxes, *, color: str, label: str | None = None, linewidth: fl
     """Draw ``(x1, y1, x2, y2)`` boxes on a matplotlib axes showing the image (one legend entry)."""
     from matplotlib.patches import Rectangle
 
-    from .detection import box_area
+    from .mean_ap import box_area
 
     b = np.asarray(boxes).reshape(-1, 4) if np.size(boxes) == 0 else np.asarray(boxes)
     box_area(b)  # checks the shape and x2 >= x1, y2 >= y1

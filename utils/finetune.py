@@ -304,7 +304,7 @@ def steps_to_reach(curve: Curve, target: float) -> int | None:
     """The first recorded step count whose test accuracy is ≥ ``target``, or None
     (:func:`utils.training.first_reaching`)."""
     if not isinstance(curve, Curve):
-        raise TypeError(f"curve must be a utils.transfer.Curve, got {type(curve).__name__}")
+        raise TypeError(f"curve must be a utils.finetune.Curve, got {type(curve).__name__}")
     target = check_real(target, "target", above=0, maximum=1)
     return first_reaching(curve.test_accuracy, target, at=curve.steps)
 

@@ -62,8 +62,8 @@ def first_reaching(values, target: float, at=None):
     ``values`` is a sequence of real numbers (e.g. test accuracies, one per record; NaN
     never reaches). The answer is the index, or ``at[index]`` when ``at`` (a sequence of
     the same length: epochs, step counts) is given. The one "first time the target is
-    reached" rule of the course: :class:`History`, ``utils.batch_experiments.Run`` and
-    ``utils.transfer.steps_to_reach`` use it.
+    reached" rule of the course: :class:`History`, ``utils.batch_size.Run`` and
+    ``utils.finetune.steps_to_reach`` use it.
     """
     arr = as_float_array(values, "values")
     if arr.ndim != 1:
