@@ -1,5 +1,6 @@
 """Tests of utils.activations against torch.nn.functional (float64), torch autograd,
 central finite differences and closed forms."""
+
 from __future__ import annotations
 
 import math
@@ -129,14 +130,18 @@ def test_integer_and_scalar_inputs_become_float():
         assert out.dtype == np.float64
         np.testing.assert_array_equal(out, act.activation(name, ints.astype(float)))
         np.testing.assert_array_equal(act.derivative(name, ints), act.derivative(name, ints.astype(float)))
-        np.testing.assert_array_equal(act.activation(name, [1, 2]), act.activation(name, np.array([1.0, 2.0])))
+        np.testing.assert_array_equal(
+            act.activation(name, [1, 2]), act.activation(name, np.array([1.0, 2.0]))
+        )
     assert float(act.relu(np.uint8(3))) == 3.0
 
 
 BAD_X = ["1.0", b"1", None, ["a", "b"], np.array([1 + 2j]), np.array([True, False]), True, {"x": 1}, object()]
 
 
-@pytest.mark.parametrize("x", BAD_X, ids=lambda v: type(v).__name__ + (f"-{v.dtype}" if hasattr(v, "dtype") else ""))
+@pytest.mark.parametrize(
+    "x", BAD_X, ids=lambda v: type(v).__name__ + (f"-{v.dtype}" if hasattr(v, "dtype") else "")
+)
 def test_bad_x_raises_type_error(x):
     for name in act.ACTIVATIONS:
         with pytest.raises(TypeError, match="real number"):

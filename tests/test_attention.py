@@ -1,4 +1,5 @@
 """Tests of utils.attention against hand-written numpy/scipy references and PyTorch's fused attention."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,8 @@ def test_se_matches_numpy_formula():
     w1, b1 = se.fc1.weight.detach().numpy(), se.fc1.bias.detach().numpy()
     w2, b2 = se.fc2.weight.detach().numpy(), se.fc2.bias.detach().numpy()
     xn = x.numpy()
-    z = xn.mean(axis=(2, 3))                                   # squeeze
-    s = expit(np.maximum(z @ w1.T + b1, 0) @ w2.T + b2)        # excitation
+    z = xn.mean(axis=(2, 3))  # squeeze
+    s = expit(np.maximum(z @ w1.T + b1, 0) @ w2.T + b2)  # excitation
     np.testing.assert_allclose(se.gates(x).detach().numpy(), s, rtol=0, atol=1e-12)
     np.testing.assert_allclose(se(x).detach().numpy(), xn * s[:, :, None, None], rtol=0, atol=1e-12)
     assert se.fc1.out_features == 3
@@ -36,8 +37,10 @@ def test_se_matches_numpy_formula():
 def test_se_equal_weights_is_one_scalar_per_image():
     se = attention.SqueezeExcitation(6, reduction=3).double()
     with torch.no_grad():
-        se.fc1.weight.fill_(0.2); se.fc1.bias.fill_(0.1)
-        se.fc2.weight.fill_(-0.4); se.fc2.bias.fill_(0.3)
+        se.fc1.weight.fill_(0.2)
+        se.fc1.bias.fill_(0.1)
+        se.fc2.weight.fill_(-0.4)
+        se.fc2.bias.fill_(0.3)
     x = _images()
     g = se.gates(x).detach()
     assert torch.allclose(g, g[:, :1].expand_as(g), rtol=0, atol=0)
@@ -49,12 +52,15 @@ def test_se_equal_weights_is_one_scalar_per_image():
     torch.testing.assert_close(se(x), x * expected[:, None, None, None])
 
 
-@pytest.mark.parametrize("channels,reduction,error,match", [
-    (4, 8, ValueError, "reduction must be <= channels"),
-    (0, 1, ValueError, "channels must be >= 1"),
-    (4, 0, ValueError, "reduction must be >= 1"),
-    (4.0, 2, TypeError, "channels must be an int"),
-])
+@pytest.mark.parametrize(
+    "channels,reduction,error,match",
+    [
+        (4, 8, ValueError, "reduction must be <= channels"),
+        (0, 1, ValueError, "channels must be >= 1"),
+        (4, 0, ValueError, "reduction must be >= 1"),
+        (4.0, 2, TypeError, "channels must be an int"),
+    ],
+)
 def test_se_bad_construction(channels, reduction, error, match):
     with pytest.raises(error, match=match):
         attention.SqueezeExcitation(channels, reduction)
@@ -92,7 +98,7 @@ def test_spatial_attention_matches_scipy():
     torch.manual_seed(1)
     sa = attention.SpatialAttention(5).double()
     x = _images((2, 4, 9, 8))
-    kernel = sa.conv.weight.detach().numpy()[0]                    # (2, 5, 5)
+    kernel = sa.conv.weight.detach().numpy()[0]  # (2, 5, 5)
     xn = x.numpy()
     for n in range(2):
         pooled = [xn[n].mean(axis=0), xn[n].max(axis=0)]
@@ -103,7 +109,9 @@ def test_spatial_attention_matches_scipy():
     assert sa.attention_map(x).shape == (2, 1, 9, 8)
 
 
-@pytest.mark.parametrize("k,error,match", [(4, ValueError, "must be odd"), (0, ValueError, ">= 1"), (3.0, TypeError, "int")])
+@pytest.mark.parametrize(
+    "k,error,match", [(4, ValueError, "must be odd"), (0, ValueError, ">= 1"), (3.0, TypeError, "int")]
+)
 def test_spatial_attention_bad_kernel(k, error, match):
     with pytest.raises(error, match=match):
         attention.SpatialAttention(k)
@@ -119,8 +127,11 @@ def test_spatial_attention_bad_input():
 
 def _qkv(dtype=torch.float64, seed=0, lq=5, lk=7):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(2, 3, lq, 4, generator=g, dtype=dtype), torch.randn(2, 3, lk, 4, generator=g, dtype=dtype),
-            torch.randn(2, 3, lk, 6, generator=g, dtype=dtype))
+    return (
+        torch.randn(2, 3, lq, 4, generator=g, dtype=dtype),
+        torch.randn(2, 3, lk, 4, generator=g, dtype=dtype),
+        torch.randn(2, 3, lk, 6, generator=g, dtype=dtype),
+    )
 
 
 def test_sdpa_matches_numpy_softmax_reference():
@@ -145,7 +156,9 @@ def test_sdpa_matches_pytorch_fused(dtype, atol, kind):
         kwargs["attn_mask"] = torch.randn(2, 1, 5, 7, generator=g, dtype=dtype)
     elif kind == "scale":
         kwargs["scale"] = 0.3
-    ours = attention.scaled_dot_product_attention(q, k, v, mask=kwargs.get("attn_mask"), scale=kwargs.get("scale"))
+    ours = attention.scaled_dot_product_attention(
+        q, k, v, mask=kwargs.get("attn_mask"), scale=kwargs.get("scale")
+    )
     fused = F.scaled_dot_product_attention(q, k, v, **kwargs)
     torch.testing.assert_close(ours, fused, rtol=0, atol=atol)
 
@@ -157,30 +170,74 @@ def test_sdpa_fully_masked_row_gives_zeros_like_pytorch():
     out, w = attention.scaled_dot_product_attention(q, k, v, mask=mask, return_weights=True)
     assert torch.equal(w[..., 2, :], torch.zeros_like(w[..., 2, :]))
     assert torch.equal(out[..., 2, :], torch.zeros_like(out[..., 2, :]))
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), rtol=0, atol=1e-12
+    )
     assert not torch.isnan(out).any()
 
 
-@pytest.mark.parametrize("args,kwargs,error,match", [
-    ((torch.zeros(2, 3, 4), torch.zeros(2, 5, 3), torch.zeros(2, 5, 2)), {}, ValueError, "same feature size"),
-    ((torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 6, 2)), {}, ValueError, "same length"),
-    ((np.zeros((3, 4)), torch.zeros(5, 4), torch.zeros(5, 2)), {}, TypeError, "q must be a torch.Tensor"),
-    ((torch.zeros(4), torch.zeros(5, 4), torch.zeros(5, 2)), {}, ValueError, "at least 2 dimensions"),
-    ((torch.zeros(3, 4, dtype=torch.int64), torch.zeros(5, 4), torch.zeros(5, 2)), {}, TypeError, "floating-point"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"mask": torch.ones(4, 5, dtype=torch.bool)},
-     ValueError, "does not broadcast"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"mask": torch.ones(3, 5, dtype=torch.int64)},
-     TypeError, "bool or floating point"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"mask": [[True] * 5] * 3}, TypeError, "mask must be"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": "big"}, TypeError,
-     "scale must be a real number, got str"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": True}, TypeError,
-     "scale must be a real number, got bool"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": float("inf")}, ValueError,
-     "scale must be a finite number, got inf"),
-    ((torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)), {"scale": float("nan")}, ValueError,
-     "scale must be a finite number, got nan"),
-])
+@pytest.mark.parametrize(
+    "args,kwargs,error,match",
+    [
+        (
+            (torch.zeros(2, 3, 4), torch.zeros(2, 5, 3), torch.zeros(2, 5, 2)),
+            {},
+            ValueError,
+            "same feature size",
+        ),
+        ((torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 6, 2)), {}, ValueError, "same length"),
+        ((np.zeros((3, 4)), torch.zeros(5, 4), torch.zeros(5, 2)), {}, TypeError, "q must be a torch.Tensor"),
+        ((torch.zeros(4), torch.zeros(5, 4), torch.zeros(5, 2)), {}, ValueError, "at least 2 dimensions"),
+        (
+            (torch.zeros(3, 4, dtype=torch.int64), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {},
+            TypeError,
+            "floating-point",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"mask": torch.ones(4, 5, dtype=torch.bool)},
+            ValueError,
+            "does not broadcast",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"mask": torch.ones(3, 5, dtype=torch.int64)},
+            TypeError,
+            "bool or floating point",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"mask": [[True] * 5] * 3},
+            TypeError,
+            "mask must be",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"scale": "big"},
+            TypeError,
+            "scale must be a real number, got str",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"scale": True},
+            TypeError,
+            "scale must be a real number, got bool",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"scale": float("inf")},
+            ValueError,
+            "scale must be a finite number, got inf",
+        ),
+        (
+            (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2)),
+            {"scale": float("nan")},
+            ValueError,
+            "scale must be a finite number, got nan",
+        ),
+    ],
+)
 def test_sdpa_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         attention.scaled_dot_product_attention(*args, **kwargs)
@@ -201,13 +258,16 @@ def test_attention_map_is_a_softmax_row_over_pixels():
     np.testing.assert_allclose(flat.numpy(), 1 / 20, rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("features,query,error,match", [
-    (torch.zeros(2, 3), (0, 0), ValueError, r"\(C, H, W\)"),
-    (np.zeros((2, 3, 3)), (0, 0), ValueError, r"\(C, H, W\)"),
-    (torch.zeros(2, 3, 3), [0, 0], TypeError, "tuple"),
-    (torch.zeros(2, 3, 3), (3, 0), ValueError, "query row must be <= 2"),
-    (torch.zeros(2, 3, 4), (0, -1), ValueError, "query column must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "features,query,error,match",
+    [
+        (torch.zeros(2, 3), (0, 0), ValueError, r"\(C, H, W\)"),
+        (np.zeros((2, 3, 3)), (0, 0), ValueError, r"\(C, H, W\)"),
+        (torch.zeros(2, 3, 3), [0, 0], TypeError, "tuple"),
+        (torch.zeros(2, 3, 3), (3, 0), ValueError, "query row must be <= 2"),
+        (torch.zeros(2, 3, 4), (0, -1), ValueError, "query column must be >= 0"),
+    ],
+)
 def test_attention_map_bad_input(features, query, error, match):
     with pytest.raises(error, match=match):
         attention.attention_map(features, query)
@@ -223,7 +283,9 @@ def test_small_cnn_structure(reduction):
     n_se = sum(isinstance(m, attention.SqueezeExcitation) for m in net)
     assert n_se == (0 if reduction is None else 2)
     base = (9 * 8 + 8) + (8 * 16 * 9 + 16) + (16 * 16 + 1) * 10
-    extra = 0 if reduction is None else attention.se_parameter_count(8, 4) + attention.se_parameter_count(16, 4)
+    extra = (
+        0 if reduction is None else attention.se_parameter_count(8, 4) + attention.se_parameter_count(16, 4)
+    )
     assert sum(p.numel() for p in net.parameters()) == base + extra
 
 
@@ -246,7 +308,9 @@ def test_edge_color_features_against_scipy():
     sobel = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]) / 4
     gx = correlate2d(grey, sobel, mode="same")
     gy = correlate2d(grey, sobel.T, mode="same")
-    for got, want in zip(out[3:], [np.maximum(gx, 0), np.maximum(-gx, 0), np.maximum(gy, 0), np.maximum(-gy, 0)]):
+    for got, want in zip(
+        out[3:], [np.maximum(gx, 0), np.maximum(-gx, 0), np.maximum(gy, 0), np.maximum(-gy, 0)]
+    ):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
         attention.edge_color_features(np.zeros((4, 4)))

@@ -1,6 +1,6 @@
 """Tests for utils.backprop: references are closed forms, PyTorch autograd and torch.nn.grad."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import matplotlib
 
@@ -60,8 +60,10 @@ def test_numerical_gradient_error_orders():
     """Central differences: error ~ eps**2; forward: ~ eps (halving eps divides by 4 and 2)."""
     x = np.array([0.7, -1.3])
     exact = grad_closed(x)
-    err = {s: [np.abs(bp.numerical_gradient(f_closed, x, e, scheme=s) - exact).max() for e in (1e-2, 5e-3)]
-           for s in ("central", "forward")}
+    err = {
+        s: [np.abs(bp.numerical_gradient(f_closed, x, e, scheme=s) - exact).max() for e in (1e-2, 5e-3)]
+        for s in ("central", "forward")
+    }
     assert err["central"][0] / err["central"][1] == pytest.approx(4.0, rel=0.05)
     assert err["forward"][0] / err["forward"][1] == pytest.approx(2.0, rel=0.05)
 
@@ -245,7 +247,10 @@ def test_gradient_cost_counts(net):
 
 def test_chain_rule_example_matches_autograd():
     ex = bp.chain_rule_example(3.0, -2.0, 8.0)
-    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in (("x", 3.0), ("y", -2.0), ("z", 8.0))}
+    t = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in (("x", 3.0), ("y", -2.0), ("z", 8.0))
+    }
     f = (t["x"] * t["y"] + t["z"]) ** 2
     f.backward()
     assert ex.values["f"] == f.item() == 4.0

@@ -1,4 +1,5 @@
 """Tests of utils.batch_size (gradient noise, throughput, runs, quadratic surface)."""
+
 from __future__ import annotations
 
 import itertools
@@ -81,8 +82,12 @@ def test_full_gradient_matches_finite_differences_and_leaves_model_alone():
             return float(F.cross_entropy(twin(torch.from_numpy(x).double()), torch.from_numpy(y)))
 
     eps = 1e-6
-    numeric = np.array([(loss_at(flat + eps * e) - loss_at(flat - eps * e)) / (2 * eps)
-                        for e in torch.eye(len(flat), dtype=torch.float64)])
+    numeric = np.array(
+        [
+            (loss_at(flat + eps * e) - loss_at(flat - eps * e)) / (2 * eps)
+            for e in torch.eye(len(flat), dtype=torch.float64)
+        ]
+    )
     np.testing.assert_allclose(g, numeric, atol=1e-8)
 
 
@@ -109,7 +114,9 @@ def test_predicted_variance_equals_exhaustive_average_over_all_batches():
     g = G.mean(axis=0)
     noise = bx.gradient_noise(model, x, y, [1, 2, 3, 7], n_batches=2)
     for b, predicted in zip(noise.batch_sizes, noise.predicted_variance):
-        exact = np.mean([((G[list(s)].mean(axis=0) - g) ** 2).sum() for s in itertools.combinations(range(7), b)])
+        exact = np.mean(
+            [((G[list(s)].mean(axis=0) - g) ** 2).sum() for s in itertools.combinations(range(7), b)]
+        )
         assert predicted == pytest.approx(exact, rel=1e-10, abs=1e-15)
     assert noise.cosine[-1] == 1.0 and noise.variance[-1] == 0.0
     assert noise.full_gradient_norm == pytest.approx(np.linalg.norm(g))
@@ -148,7 +155,7 @@ def test_gradient_noise_bad_input():
 
 def test_loglog_slope():
     x = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
-    assert bx.loglog_slope(x, 3.0 * x ** -1.5) == pytest.approx(-1.5, abs=1e-12)
+    assert bx.loglog_slope(x, 3.0 * x**-1.5) == pytest.approx(-1.5, abs=1e-12)
     noisy = 2.0 / x * np.array([1.1, 0.9, 1.05, 0.97, 1.02])
     assert bx.loglog_slope(x, noisy) == pytest.approx(np.polyfit(np.log(x), np.log(noisy), 1)[0], abs=1e-12)
     with pytest.raises(ValueError, match="positive and finite"):
@@ -175,7 +182,7 @@ def test_top_hessian_eigenvalue_matches_dense_hessian():
         params, i = {}, 0
         for name, shape in zip(names, shapes):
             k = math.prod(shape)
-            params[name] = flat[i:i + k].reshape(shape)
+            params[name] = flat[i : i + k].reshape(shape)
             i += k
         return F.cross_entropy(torch.func.functional_call(twin, params, (xt,)), yt)
 
@@ -277,8 +284,9 @@ def _model_time(k, steps, samples):
 
 def _intermediate_wins(k, steps, samples, margin):
     t = _model_time(k, steps, samples)
-    return any(margin * t[i] <= t[0] and margin * t[i] <= t[-1] for i in range(1, len(t) - 1)
-               if t[i] < math.inf)
+    return any(
+        margin * t[i] <= t[0] and margin * t[i] <= t[-1] for i in range(1, len(t) - 1) if t[i] < math.inf
+    )
 
 
 def test_time_optimal_overheads_are_exact_intervals():
@@ -343,8 +351,18 @@ def test_train_run_reproduces_a_direct_fit_call():
     run = bx.train_run(blob_model, sgd, data, 16, epochs=3, seed=7, label="sgd")
     torch.manual_seed(7)
     model = blob_model()
-    history = training.fit(model, data.x_train, data.y_train, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-                           batch_size=16, epochs=3, x_test=data.x_test, y_test=data.y_test, seed=7, progress=False)
+    history = training.fit(
+        model,
+        data.x_train,
+        data.y_train,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        batch_size=16,
+        epochs=3,
+        x_test=data.x_test,
+        y_test=data.y_test,
+        seed=7,
+        progress=False,
+    )
     assert run.history.test_accuracy == history.test_accuracy
     assert run.history.train_loss == history.train_loss
     for p, q in zip(run.model.parameters(), model.parameters()):
@@ -492,7 +510,9 @@ def test_rprop_trace_bad_input():
 
 def test_final_accuracy_sweep_rows():
     data = blobs()
-    rows = bx.final_accuracy_sweep(blob_model, sgd, data, [16, 64], [0, 1], max_epochs=30, sharpness_iterations=5)
+    rows = bx.final_accuracy_sweep(
+        blob_model, sgd, data, [16, 64], [0, 1], max_epochs=30, sharpness_iterations=5
+    )
     assert [(r["batch_size"], r["seed"]) for r in rows] == [(16, 0), (16, 1), (64, 0), (64, 1)]
     for r in rows:
         assert r["train_accuracy"] == 1.0 and r["test_accuracy"] >= 0.9
@@ -502,7 +522,8 @@ def test_final_accuracy_sweep_rows():
     assert rows[-1]["epochs"] == run.epochs_run
     assert rows[-1]["test_accuracy"] == training.evaluate(run.model, data.x_test, data.y_test)
     assert rows[-1]["sharpness"] == pytest.approx(
-        bx.top_hessian_eigenvalue(run.model, data.x_train, data.y_train, iterations=5, seed=1), rel=1e-12)
+        bx.top_hessian_eigenvalue(run.model, data.x_train, data.y_train, iterations=5, seed=1), rel=1e-12
+    )
     with pytest.raises(TypeError, match="has no x_train"):
         bx.rprop_full_batch(blob_model, object(), epochs=1)
 
@@ -526,8 +547,12 @@ def test_quadratic_surface_against_least_squares_and_finite_differences():
     fd = np.empty((2, 2))
     for i, j in itertools.product(range(2), range(2)):
         ei, ej = np.eye(2)[i] * h, np.eye(2)[j] * h
-        fd[i, j] = (s.loss(s.w_star + ei + ej) - s.loss(s.w_star + ei - ej) - s.loss(s.w_star - ei + ej)
-                    + s.loss(s.w_star - ei - ej)) / (4 * h * h)
+        fd[i, j] = (
+            s.loss(s.w_star + ei + ej)
+            - s.loss(s.w_star + ei - ej)
+            - s.loss(s.w_star - ei + ej)
+            + s.loss(s.w_star - ei - ej)
+        ) / (4 * h * h)
     np.testing.assert_allclose(s.hessian, fd, rtol=1e-6)
     assert s.eigenvalues[0] < s.eigenvalues[1]
     # every point of the ellipse has the same loss: the level sets are ellipses

@@ -1,4 +1,5 @@
 """Tests of utils.dct against scipy.fft, Pillow's JPEG codec and hand-computed cases."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,70 @@ from utils.metrics import psnr
 # ITU-T T.81 Figure A.6: zig-zag sequence as flat row-major indices (libjpeg's
 # jpeg_natural_order), typed in from the standard, independent of dct.zigzag_order.
 T81_ZIGZAG = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
-    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
-    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
-    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    0,
+    1,
+    8,
+    16,
+    9,
+    2,
+    3,
+    10,
+    17,
+    24,
+    32,
+    25,
+    18,
+    11,
+    4,
+    5,
+    12,
+    19,
+    26,
+    33,
+    40,
+    48,
+    41,
+    34,
+    27,
+    20,
+    13,
+    6,
+    7,
+    14,
+    21,
+    28,
+    35,
+    42,
+    49,
+    56,
+    57,
+    50,
+    43,
+    36,
+    29,
+    22,
+    15,
+    23,
+    30,
+    37,
+    44,
+    51,
+    58,
+    59,
+    52,
+    45,
+    38,
+    31,
+    39,
+    46,
+    53,
+    60,
+    61,
+    54,
+    47,
+    55,
+    62,
+    63,
 ]
 
 
@@ -26,6 +87,7 @@ def camera():
 
 
 # --- dct_matrix -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("n", [1, 2, 5, 8, 16])
 def test_dct_matrix_matches_scipy_and_is_orthonormal(n):
@@ -49,13 +111,14 @@ def test_dct_matrix_bad_input():
 
 # --- block_dct / block_idct --------------------------------------------------
 
+
 def test_block_dct_matches_scipy_dctn_per_block():
     x = np.random.default_rng(0).uniform(0, 255, size=(24, 40))
     coeffs = dct.block_dct(x)
     assert coeffs.shape == (3, 5, 8, 8)
     for i in range(3):
         for j in range(5):
-            ref = scipy.fft.dctn(x[8 * i:8 * i + 8, 8 * j:8 * j + 8], norm="ortho")
+            ref = scipy.fft.dctn(x[8 * i : 8 * i + 8, 8 * j : 8 * j + 8], norm="ortho")
             np.testing.assert_allclose(coeffs[i, j], ref, atol=1e-10)
 
 
@@ -76,7 +139,9 @@ def test_block_dct_constant_block_has_only_dc():
 def test_block_idct_inverts_scipy_coefficients():
     x = np.random.default_rng(2).normal(size=(16, 16))
     tiles = x.reshape(2, 8, 2, 8).swapaxes(1, 2)
-    np.testing.assert_allclose(dct.block_idct(scipy.fft.dctn(tiles, axes=(2, 3), norm="ortho")), x, atol=1e-12)
+    np.testing.assert_allclose(
+        dct.block_idct(scipy.fft.dctn(tiles, axes=(2, 3), norm="ortho")), x, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("shape", [(10, 16), (16, 12), (8,), (2, 8, 8), (0, 8)])
@@ -97,6 +162,7 @@ def test_block_dct_and_idct_bad_input():
 
 
 # --- quant_table, zigzag_order ----------------------------------------------
+
 
 @pytest.mark.parametrize("quality", [1, 10, 25, 50, 75, 90, 95, 100])
 def test_quant_table_equals_pillow_encoder(camera, quality):
@@ -133,6 +199,7 @@ def test_zigzag_order_bad_input():
 
 
 # --- energy_compaction, quantize, last_nonzero --------------------------------
+
 
 def test_energy_compaction_hand_case():
     coeffs = np.zeros((1, 2, 8, 8))
@@ -182,6 +249,7 @@ def test_last_nonzero_hand_case():
 
 # --- jpeg_roundtrip against Pillow ---------------------------------------------
 
+
 @pytest.mark.parametrize("quality", [10, 50, 90])
 def test_jpeg_roundtrip_matches_pillow(camera, quality):
     ours = dct.jpeg_roundtrip(camera, quality)
@@ -214,6 +282,7 @@ def test_jpeg_roundtrip_bad_input(camera):
 
 # --- blockiness ------------------------------------------------------------------
 
+
 def test_blockiness_hand_cases():
     # Constant 8x8 tiles: every step is at a border, none inside.
     tiles = np.kron(np.array([[0.0, 8.0], [4.0, 4.0]]), np.ones((8, 8)))
@@ -239,6 +308,7 @@ def test_blockiness_bad_input():
 
 
 # --- pillow_jpeg -------------------------------------------------------------------
+
 
 def test_pillow_jpeg_sampling_factors_and_default():
     rgb = data.astronaut()[:64, :64]

@@ -1,4 +1,5 @@
 """Tests of utils.finetune: freezing, head replacement, partial loading, few-shot data, training curves."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +35,9 @@ def test_freeze_all_and_count_trainable():
     assert finetune.count_trainable(net) == total
 
 
-@pytest.mark.parametrize("up_to,frozen_layers", [(2, [0]), (4, [0, 2]), (-1, [0, 2]), (0, []), (5, [0, 2, 4]), (-5, [])])
+@pytest.mark.parametrize(
+    "up_to,frozen_layers", [(2, [0]), (4, [0, 2]), (-1, [0, 2]), (0, []), (5, [0, 2, 4]), (-5, [])]
+)
 def test_freeze_by_index_is_a_slice_of_the_layers(up_to, frozen_layers):
     net = _net()
     n = finetune.freeze(net, up_to=up_to)
@@ -44,7 +47,9 @@ def test_freeze_by_index_is_a_slice_of_the_layers(up_to, frozen_layers):
             assert p.requires_grad == (i not in frozen_layers)
 
 
-@pytest.mark.parametrize("name,frozen_layers", [("0", [0]), ("2", [0, 2]), ("2.weight", [0]), ("4", [0, 2, 4])])
+@pytest.mark.parametrize(
+    "name,frozen_layers", [("0", [0]), ("2", [0, 2]), ("2.weight", [0]), ("4", [0, 2, 4])]
+)
 def test_freeze_by_name_freezes_everything_up_to_that_layer(name, frozen_layers):
     net = _net()
     n = finetune.freeze(net, up_to=name)
@@ -76,14 +81,17 @@ def test_unfreeze_after_partial_freeze():
     assert not net[4].weight.requires_grad
 
 
-@pytest.mark.parametrize("up_to,error,match", [
-    ("body", ValueError, "no parameter of the model is named 'body'"),
-    ("1", ValueError, "layers with parameters: 0, 2, 4"),  # ReLU has no parameters
-    (6, ValueError, "between -5 and 5"),
-    (-6, ValueError, "between -5 and 5"),
-    (True, TypeError, "got bool"),
-    (2.0, TypeError, "got float"),
-])
+@pytest.mark.parametrize(
+    "up_to,error,match",
+    [
+        ("body", ValueError, "no parameter of the model is named 'body'"),
+        ("1", ValueError, "layers with parameters: 0, 2, 4"),  # ReLU has no parameters
+        (6, ValueError, "between -5 and 5"),
+        (-6, ValueError, "between -5 and 5"),
+        (True, TypeError, "got bool"),
+        (2.0, TypeError, "got float"),
+    ],
+)
 def test_freeze_bad_selection(up_to, error, match):
     with pytest.raises(error, match=match):
         finetune.freeze(_net(), up_to=up_to)
@@ -131,13 +139,16 @@ def test_replace_head_keeps_dtype():
     assert net[4].weight.dtype == torch.float64
 
 
-@pytest.mark.parametrize("model,n,error,match", [
-    (nn.Linear(3, 2), 2, TypeError, "nn.Sequential"),
-    (nn.Sequential(nn.Linear(3, 2), nn.ReLU()), 2, ValueError, "got ReLU"),
-    (nn.Sequential(), 2, ValueError, "got nothing"),
-    (nn.Sequential(nn.Linear(3, 2)), 0, ValueError, "n_classes must be >= 1"),
-    (nn.Sequential(nn.Linear(3, 2)), 2.0, TypeError, "n_classes must be an int"),
-])
+@pytest.mark.parametrize(
+    "model,n,error,match",
+    [
+        (nn.Linear(3, 2), 2, TypeError, "nn.Sequential"),
+        (nn.Sequential(nn.Linear(3, 2), nn.ReLU()), 2, ValueError, "got ReLU"),
+        (nn.Sequential(), 2, ValueError, "got nothing"),
+        (nn.Sequential(nn.Linear(3, 2)), 0, ValueError, "n_classes must be >= 1"),
+        (nn.Sequential(nn.Linear(3, 2)), 2.0, TypeError, "n_classes must be an int"),
+    ],
+)
 def test_replace_head_bad_input(model, n, error, match):
     with pytest.raises(error, match=match):
         finetune.replace_head(model, n)
@@ -147,8 +158,8 @@ def test_replace_head_bad_input(model, n, error, match):
 
 
 def test_load_matching_deeper_network():
-    source = _net(0, out=3, depth=2)   # keys 0, 2, 4 (head 3x4)
-    deeper = _net(1, out=5, depth=3)   # keys 0, 2, 4 (4x4), 6 (head 5x4)
+    source = _net(0, out=3, depth=2)  # keys 0, 2, 4 (head 3x4)
+    deeper = _net(1, out=5, depth=3)  # keys 0, 2, 4 (4x4), 6 (head 5x4)
     init = {k: v.clone() for k, v in deeper.state_dict().items()}
     report = finetune.load_matching(deeper, source.state_dict())
     assert report.loaded == ["0.weight", "0.bias", "2.weight", "2.bias"]
@@ -190,8 +201,12 @@ def test_load_matching_bad_input():
 def _split():
     y_tr = np.array([0, 1, 2, 3, 4, 5, 5, 6, 9, 9])
     y_te = np.array([5, 9, 0, 6])
-    return Split(np.arange(20, dtype=np.float32).reshape(10, 2), y_tr,
-                 np.arange(8, dtype=np.float32).reshape(4, 2), y_te)
+    return Split(
+        np.arange(20, dtype=np.float32).reshape(10, 2),
+        y_tr,
+        np.arange(8, dtype=np.float32).reshape(4, 2),
+        y_te,
+    )
 
 
 def test_select_classes_relabels_in_given_order():
@@ -203,10 +218,16 @@ def test_select_classes_relabels_in_given_order():
     assert part.y_train.dtype == np.int64
 
 
-@pytest.mark.parametrize("classes,error,match", [
-    ([5, 5], ValueError, "distinct"), ([], ValueError, "non-empty"), ([7], ValueError, r"classes \[7\] do not occur"),
-    ("59", TypeError, "sequence of ints"), ([1.5], TypeError, "each class must be an int"),
-])
+@pytest.mark.parametrize(
+    "classes,error,match",
+    [
+        ([5, 5], ValueError, "distinct"),
+        ([], ValueError, "non-empty"),
+        ([7], ValueError, r"classes \[7\] do not occur"),
+        ("59", TypeError, "sequence of ints"),
+        ([1.5], TypeError, "each class must be an int"),
+    ],
+)
 def test_select_classes_bad_input(classes, error, match):
     with pytest.raises(error, match=match):
         finetune.select_classes(_split(), classes)
@@ -220,7 +241,7 @@ def test_take_per_class_counts_and_determinism():
     xs, ys = finetune.take_per_class(x, y, 3, seed=1)
     assert np.bincount(ys).tolist() == [3, 3, 3]
     assert np.array_equal(y[xs[:, 0].astype(int)], ys)  # rows kept together
-    assert len(set(xs[:, 0].tolist())) == 9              # no repeats
+    assert len(set(xs[:, 0].tolist())) == 9  # no repeats
     xs2, _ = finetune.take_per_class(x, y, 3, seed=1)
     xs3, _ = finetune.take_per_class(x, y, 3, seed=2)
     assert np.array_equal(xs, xs2) and not np.array_equal(xs, xs3)
@@ -262,11 +283,14 @@ def test_transfer_model_methods():
     assert torch.equal(finetune.transfer_model(pre, "scratch", 2, seed=1)[0].weight, scratch[0].weight)
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    ({"method": "linear"}, ValueError, "unknown method"),
-    ({"keep": 5}, ValueError, "keep must be <= 4"),
-    ({"keep": 0}, ValueError, "keep must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        ({"method": "linear"}, ValueError, "unknown method"),
+        ({"keep": 5}, ValueError, "keep must be <= 4"),
+        ({"keep": 0}, ValueError, "keep must be >= 1"),
+    ],
+)
 def test_transfer_model_bad_input(kwargs, error, match):
     args = {"method": "finetune", **kwargs}
     with pytest.raises(error, match=match):
@@ -288,8 +312,9 @@ def _toy(n=40, seed=0):
 def test_train_for_steps_matches_a_hand_written_adam_loop():
     x, y = _toy()
     a, b = _net(0, out=2), _net(0, out=2)
-    curve = finetune.train_for_steps(a, x, y, x_test=x, y_test=y, steps=7, batch_size=16, lr=1e-2,
-                                     eval_every=3, seed=4)
+    curve = finetune.train_for_steps(
+        a, x, y, x_test=x, y_test=y, steps=7, batch_size=16, lr=1e-2, eval_every=3, seed=4
+    )
     assert curve.steps == [0, 3, 6, 7]
     # the reference: the same batch order (epochs of permutations split into near-equal batches)
     rng = np.random.default_rng(4)
@@ -319,13 +344,16 @@ def test_train_for_steps_leaves_frozen_layers_alone():
     assert torch.equal(net[0].weight, body)
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    ({"steps": 0}, ValueError, "steps must be >= 1"),
-    ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
-    ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0, got nan"),
-    ({"lr": "1e-2"}, TypeError, "lr must be a real number, got str"),
-    ({"eval_every": 0}, ValueError, "eval_every must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        ({"steps": 0}, ValueError, "steps must be >= 1"),
+        ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
+        ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0, got nan"),
+        ({"lr": "1e-2"}, TypeError, "lr must be a real number, got str"),
+        ({"eval_every": 0}, ValueError, "eval_every must be >= 1"),
+    ],
+)
 def test_train_for_steps_bad_input(kwargs, error, match):
     x, y = _toy()
     args = {"steps": 2, "batch_size": 8, "lr": 1e-2, **kwargs}
@@ -368,9 +396,22 @@ def test_steps_to_reach_and_summarise():
 def test_run_grid_shapes_and_bad_input():
     x, y = _toy(60)
     pre = _net(0, out=2)
-    res = finetune.run_grid(pre, x, y, x_test=x, y_test=y, ks=(5, None), methods=("scratch", "features"),
-                            seeds=(0, 1), steps=4, batch_size=5, eval_every=2)
-    assert sorted(res, key=str) == sorted([(5, "scratch"), (5, "features"), (None, "scratch"), (None, "features")], key=str)
+    res = finetune.run_grid(
+        pre,
+        x,
+        y,
+        x_test=x,
+        y_test=y,
+        ks=(5, None),
+        methods=("scratch", "features"),
+        seeds=(0, 1),
+        steps=4,
+        batch_size=5,
+        eval_every=2,
+    )
+    assert sorted(res, key=str) == sorted(
+        [(5, "scratch"), (5, "features"), (None, "scratch"), (None, "features")], key=str
+    )
     assert all(len(v) == 2 and v[0].steps == [0, 2, 4] for v in res.values())
     with pytest.raises(ValueError, match="methods must be"):
         finetune.run_grid(pre, x, y, x_test=x, y_test=y, ks=(5,), methods=("bogus",))

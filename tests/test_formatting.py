@@ -1,4 +1,5 @@
 """Tests of utils.formatting (format_table, percent_format_arity, explain_percent)."""
+
 from __future__ import annotations
 
 import random
@@ -149,7 +150,10 @@ def test_explain_percent_predicts_python(template, args):
     except TypeError as exc:
         assert outcome == f"TypeError: {exc}"
     else:
-        assert outcome in ("counts match", "no error: an object with __getitem__ is taken as a mapping and ignored")
+        assert outcome in (
+            "counts match",
+            "no error: an object with __getitem__ is taken as a mapping and ignored",
+        )
 
 
 def test_explain_percent_reports_the_counts():
@@ -164,10 +168,16 @@ def test_explain_percent_bad_input():
         formatting.explain_percent("%", ())
 
 
-@pytest.mark.parametrize("value, limit, text", [
-    (3.6e-7, 1e-6, "< 1e-6"), (0.0, 1e-12, "< 1e-12"), (-4e-15, 1e-13, "< 1e-13"),
-    (2e-5, 1e-6, "2.0e-05 (not < 1e-6)"), (1e-6, 1e-6, "1.0e-06 (not < 1e-6)"),
-])
+@pytest.mark.parametrize(
+    "value, limit, text",
+    [
+        (3.6e-7, 1e-6, "< 1e-6"),
+        (0.0, 1e-12, "< 1e-12"),
+        (-4e-15, 1e-13, "< 1e-13"),
+        (2e-5, 1e-6, "2.0e-05 (not < 1e-6)"),
+        (1e-6, 1e-6, "1.0e-06 (not < 1e-6)"),
+    ],
+)
 def test_below_prints_the_bound_or_the_digits(value, limit, text):
     assert formatting.below(value, limit) == text
 

@@ -1,4 +1,5 @@
 """Tests for utils.fourier: every function against numpy.fft / scipy / closed forms, and bad input."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,13 +43,16 @@ def test_dft_matrix_large_n_stays_accurate():
     np.testing.assert_allclose(fourier.dft_matrix(n) @ x, np.fft.fft(x, norm="ortho"), atol=1e-10)
 
 
-@pytest.mark.parametrize("bad, exc, match", [
-    (0, ValueError, "n must be >= 1"),
-    (-3, ValueError, "n must be >= 1"),
-    (2.0, TypeError, "n must be an int"),
-    ("8", TypeError, "n must be an int"),
-    (True, TypeError, "n must be an int"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        (0, ValueError, "n must be >= 1"),
+        (-3, ValueError, "n must be >= 1"),
+        (2.0, TypeError, "n must be an int"),
+        ("8", TypeError, "n must be an int"),
+        (True, TypeError, "n must be an int"),
+    ],
+)
 def test_dft_matrix_bad_n(bad, exc, match):
     with pytest.raises(exc, match=match):
         fourier.dft_matrix(bad)
@@ -142,8 +146,9 @@ def test_leakage_bad_input():
 # --------------------------------------------------------------------------- square wave
 def test_square_wave_trig_and_complex_forms_agree():
     t = np.linspace(-1, 1, 101)
-    np.testing.assert_allclose(fourier.square_wave_series(t, 15, "trig"),
-                               fourier.square_wave_series(t, 15, "complex"), atol=1e-12)
+    np.testing.assert_allclose(
+        fourier.square_wave_series(t, 15, "trig"), fourier.square_wave_series(t, 15, "complex"), atol=1e-12
+    )
 
 
 def test_square_wave_quarter_period_is_leibniz_partial_sum_and_jump_is_zero():
@@ -296,15 +301,22 @@ def test_ideal_filter_equals_direct_convolution_with_inverse_dft_of_mask():
     np.testing.assert_allclose(fourier.frequency_filter(x, "bandpass", (0.1, 0.3)), direct, atol=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(kind="notch", cutoff=0.1), ValueError, "kind must be one of"),
-    (dict(kind="lowpass", cutoff=0.1, profile="butterworth"), ValueError, "profile must be one of"),
-    (dict(kind="lowpass", cutoff=0.0), ValueError, "cutoff must be a finite number > 0, got 0.0"),
-    (dict(kind="highpass", cutoff=float("inf")), ValueError, "cutoff must be a finite number > 0, got inf"),
-    (dict(kind="lowpass", cutoff="0.1"), TypeError, "cutoff must be a real number"),
-    (dict(kind="bandpass", cutoff=0.1), ValueError, r"\(low, high\) pair"),
-    (dict(kind="bandpass", cutoff=(0.3, 0.1)), ValueError, "0 < low < high"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(kind="notch", cutoff=0.1), ValueError, "kind must be one of"),
+        (dict(kind="lowpass", cutoff=0.1, profile="butterworth"), ValueError, "profile must be one of"),
+        (dict(kind="lowpass", cutoff=0.0), ValueError, "cutoff must be a finite number > 0, got 0.0"),
+        (
+            dict(kind="highpass", cutoff=float("inf")),
+            ValueError,
+            "cutoff must be a finite number > 0, got inf",
+        ),
+        (dict(kind="lowpass", cutoff="0.1"), TypeError, "cutoff must be a real number"),
+        (dict(kind="bandpass", cutoff=0.1), ValueError, r"\(low, high\) pair"),
+        (dict(kind="bandpass", cutoff=(0.3, 0.1)), ValueError, "0 < low < high"),
+    ],
+)
 def test_frequency_mask_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fourier.frequency_mask((8, 8), **kwargs)
@@ -325,7 +337,9 @@ def test_circular_convolution_centred_matches_scipy_ndimage_wrap():
     k = rand(5, 3)
     ref = ndi.convolve(x, k, mode="wrap")
     for method in ("fft", "direct"):
-        np.testing.assert_allclose(fourier.circular_convolve2d(x, k, method=method, centred=True), ref, atol=1e-12)
+        np.testing.assert_allclose(
+            fourier.circular_convolve2d(x, k, method=method, centred=True), ref, atol=1e-12
+        )
 
 
 def test_circular_convolution_of_an_impulse_is_the_padded_kernel():

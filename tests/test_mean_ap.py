@@ -1,4 +1,5 @@
 """Tests of utils.mean_ap against closed forms, scikit-learn and hand-computed VOC/COCO cases."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,8 @@ def _raster_iou(a, b, size=24):
     """IoU by counting unit cells of a grid (integer boxes): an independent reference."""
     grid_a = np.zeros((size, size), bool)
     grid_b = np.zeros((size, size), bool)
-    grid_a[a[1]:a[3], a[0]:a[2]] = True
-    grid_b[b[1]:b[3], b[0]:b[2]] = True
+    grid_a[a[1] : a[3], a[0] : a[2]] = True
+    grid_b[b[1] : b[3], b[0] : b[2]] = True
     union = (grid_a | grid_b).sum()
     return (grid_a & grid_b).sum() / union if union else 0.0
 
@@ -32,10 +33,19 @@ def test_iou_closed_forms():
 
 def test_iou_matrix_matches_raster_counts_and_scalar_iou():
     rng = np.random.default_rng(0)
+
     def boxes(n):
         xy = rng.integers(0, 24, (n, 4))
-        return np.stack([np.minimum(xy[:, 0], xy[:, 2]), np.minimum(xy[:, 1], xy[:, 3]),
-                         np.maximum(xy[:, 0], xy[:, 2]), np.maximum(xy[:, 1], xy[:, 3])], axis=1)
+        return np.stack(
+            [
+                np.minimum(xy[:, 0], xy[:, 2]),
+                np.minimum(xy[:, 1], xy[:, 3]),
+                np.maximum(xy[:, 0], xy[:, 2]),
+                np.maximum(xy[:, 1], xy[:, 3]),
+            ],
+            axis=1,
+        )
+
     a, b = boxes(7), boxes(5)
     m = det.iou_matrix(a, b)
     assert m.shape == (7, 5)
@@ -117,8 +127,12 @@ def test_average_precision_hand_computed_voc_and_coco():
     assert ap["voc07_11point"] == pytest.approx((4 * 1 + 7 * 0.75) / 11)  # recall 0..0.3 -> 1
     assert ap["coco_101point"] == pytest.approx((34 * 1 + 67 * 0.75) / 101)  # recall 0..0.33 -> 1
     c4 = det.precision_recall_curve(*HAND_RANKING, n_positives=4)  # one object never found
-    assert det.average_precision(c4.precision, c4.recall, "all_points") == pytest.approx((1 + 0.75 + 0.75) / 4)
-    assert det.average_precision(c4.precision, c4.recall, "voc07_11point") == pytest.approx((3 + 5 * 0.75) / 11)
+    assert det.average_precision(c4.precision, c4.recall, "all_points") == pytest.approx(
+        (1 + 0.75 + 0.75) / 4
+    )
+    assert det.average_precision(c4.precision, c4.recall, "voc07_11point") == pytest.approx(
+        (3 + 5 * 0.75) / 11
+    )
     assert det.average_precision([], [], "all_points") == 0.0
 
 
@@ -145,7 +159,8 @@ def test_sklearn_step_equals_sklearn_and_all_points_is_its_envelope(seed):
 def test_all_points_equals_step_when_precision_never_rises():
     c = det.precision_recall_curve([0.9, 0.8, 0.7, 0.6], [1, 1, 0, 0], 3)
     assert det.average_precision(c.precision, c.recall, "all_points") == pytest.approx(
-        det.average_precision(c.precision, c.recall, "sklearn_step"))
+        det.average_precision(c.precision, c.recall, "sklearn_step")
+    )
 
 
 def test_ap_depends_only_on_order():
@@ -197,12 +212,15 @@ def test_average_precision_ranking_bad_input():
 # ---------------------------------------------------------------- matching and mAP
 def _hand_image():
     gt = {"a": np.array([[0, 0, 10, 10], [20, 0, 30, 10]], float)}
-    boxes = np.array([
-        [0, 0, 10, 10],     # gt0, IoU 1     score .9 -> TP
-        [1, 0, 11, 10],     # gt0 again      score .8 -> duplicate, FP
-        [21, 0, 31, 10],    # gt1, IoU 9/11  score .7 -> TP
-        [50, 50, 60, 60],   # nothing        score .6 -> FP
-    ], float)
+    boxes = np.array(
+        [
+            [0, 0, 10, 10],  # gt0, IoU 1     score .9 -> TP
+            [1, 0, 11, 10],  # gt0 again      score .8 -> duplicate, FP
+            [21, 0, 31, 10],  # gt1, IoU 9/11  score .7 -> TP
+            [50, 50, 60, 60],  # nothing        score .6 -> FP
+        ],
+        float,
+    )
     return {"a": (boxes, np.array([0.9, 0.8, 0.7, 0.6]))}, gt
 
 
@@ -230,8 +248,11 @@ def test_match_rules_voc_and_coco_differ_on_a_taken_best_box():
 
 def test_match_detections_ranks_across_images():
     gt = {1: np.array([[0, 0, 1, 1]], float), 2: np.array([[0, 0, 1, 1]], float), 3: np.zeros((0, 4))}
-    d = {1: (np.array([[0, 0, 1, 1]], float), [0.2]), 2: (np.array([[5, 5, 6, 6]], float), [0.9]),
-         3: (np.array([[0, 0, 1, 1]], float), [0.5])}
+    d = {
+        1: (np.array([[0, 0, 1, 1]], float), [0.2]),
+        2: (np.array([[5, 5, 6, 6]], float), [0.9]),
+        3: (np.array([[0, 0, 1, 1]], float), [0.5]),
+    }
     m = det.match_detections(d, gt)
     assert m.image_ids == [2, 3, 1] and m.is_true_positive.tolist() == [False, False, True]
     assert m.scores.tolist() == [0.9, 0.5, 0.2]
@@ -256,11 +277,15 @@ def test_match_detections_bad_input():
 
 
 def test_mean_average_precision_hand_cases():
-    gt = {"cat": {0: np.array([[0, 0, 10, 10]], float)},
-          "dog": {0: np.array([[20, 20, 30, 30]], float)},
-          "cow": {0: np.zeros((0, 4))}}
-    d = {"cat": {0: (np.array([[0, 0, 10, 10]], float), [0.9])},
-         "dog": {0: (np.array([[40, 40, 50, 50], [20, 20, 30, 30]], float), [0.9, 0.5])}}
+    gt = {
+        "cat": {0: np.array([[0, 0, 10, 10]], float)},
+        "dog": {0: np.array([[20, 20, 30, 30]], float)},
+        "cow": {0: np.zeros((0, 4))},
+    }
+    d = {
+        "cat": {0: (np.array([[0, 0, 10, 10]], float), [0.9])},
+        "dog": {0: (np.array([[40, 40, 50, 50], [20, 20, 30, 30]], float), [0.9, 0.5])},
+    }
     r = det.mean_average_precision(d, gt, 0.5)
     # cat AP 1; dog: FP then TP -> precision 1/2 at recall 1 -> AP 1/2; cow has no GT -> NaN, left out.
     assert r.per_class["cat"] == 1.0 and r.per_class["dog"] == pytest.approx(0.5)

@@ -1,4 +1,5 @@
 """Tests of utils.timing (measure, speed_ratio)."""
+
 from __future__ import annotations
 
 import math

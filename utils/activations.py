@@ -7,6 +7,7 @@ Taught on: "Activation functions (激活函数)". Defaults follow PyTorch:
 At the kink of ReLU-like functions (x = 0) the derivative is taken from the left,
 the value autograd in both frameworks reports.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,7 +68,8 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 def gelu(x):
-    """Gaussian error linear unit x * Phi(x), exact (erf) form as PyTorch's default (Hendrycks & Gimpel 2016)."""
+    """Gaussian error linear unit x * Phi(x), in the exact (erf) form, PyTorch's default
+    (Hendrycks & Gimpel 2016)."""
     x = as_float_array(x)
     return 0.5 * x * (1.0 + _erf(x / _SQRT_2))
 
@@ -129,9 +131,7 @@ def _lookup(name: str) -> tuple[Callable, Callable]:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; known: {', '.join(sorted(ACTIVATIONS))}"
-        ) from None
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(sorted(ACTIVATIONS))}") from None
 
 
 def activation(name: str, x, **params):

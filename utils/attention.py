@@ -13,6 +13,7 @@ Taught on: "Attention in image processing (图像处理中的注意力集中机�
 - :func:`small_cnn`, :func:`se_parameter_count`, :func:`edge_color_features`: the small
   networks and feature maps the page experiments with.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,10 @@ class SqueezeExcitation(nn.Module):
         reduction = check_int(reduction, "reduction", minimum=1)
         hidden = channels // reduction
         if hidden < 1:
-            raise ValueError(f"reduction must be <= channels ({channels}) so that the bottleneck "
-                             f"keeps at least one unit, got {reduction}")
+            raise ValueError(
+                f"reduction must be <= channels ({channels}) so that the bottleneck "
+                f"keeps at least one unit, got {reduction}"
+            )
         self.reduction = reduction
         self.fc1 = nn.Linear(channels, hidden)
         self.fc2 = nn.Linear(hidden, channels)
@@ -100,17 +103,22 @@ def _check_qkv(q, k, v=None):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if t.ndim < 2:
-            raise ValueError(f"{name} must have at least 2 dimensions (..., length, features), got shape {tuple(t.shape)}")
+            raise ValueError(
+                f"{name} must have at least 2 dimensions (..., length, features), got shape {tuple(t.shape)}"
+            )
         if not t.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got {t.dtype}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must have the same feature size, got {q.shape[-1]} and {k.shape[-1]}")
     if v is not None and v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"k and v must have the same length (one value per key), got {k.shape[-2]} and {v.shape[-2]}")
+        raise ValueError(
+            f"k and v must have the same length (one value per key), got {k.shape[-2]} and {v.shape[-2]}"
+        )
 
 
-def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None,
-                      scale: float | None = None) -> torch.Tensor:
+def attention_weights(
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None, scale: float | None = None
+) -> torch.Tensor:
     """The softmax attention weights ``softmax(q kᵀ · scale + mask)`` of shape (..., L, S).
 
     ``scale`` defaults to ``1 / sqrt(E)`` (E: the feature size). ``mask`` follows
@@ -130,8 +138,10 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | Non
         try:
             torch.broadcast_shapes(mask.shape, scores.shape)
         except RuntimeError:
-            raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
-                             f"shape {tuple(scores.shape)} (..., queries, keys)") from None
+            raise ValueError(
+                f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
+                f"shape {tuple(scores.shape)} (..., queries, keys)"
+            ) from None
         if mask.dtype == torch.bool:
             scores = scores.masked_fill(~mask, float("-inf"))
         elif mask.is_floating_point():
@@ -143,9 +153,14 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | Non
     return weights.masked_fill(blocked, 0.0)
 
 
-def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                                 mask: torch.Tensor | None = None, scale: float | None = None,
-                                 return_weights: bool = False):
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    scale: float | None = None,
+    return_weights: bool = False,
+):
     """Softmax attention written out: ``attention_weights(q, k, mask, scale) @ v``.
 
     Shapes: q (..., L, E), k (..., S, E), v (..., S, Ev) → (..., L, Ev), the same
@@ -189,8 +204,12 @@ def se_parameter_count(channels: int, reduction: int) -> int:
     return 2 * channels * hidden + hidden + channels
 
 
-def small_cnn(channels: tuple[int, int] = (16, 32), se_reduction: int | None = None,
-              n_classes: int = 10, image_size: int = 8) -> nn.Sequential:
+def small_cnn(
+    channels: tuple[int, int] = (16, 32),
+    se_reduction: int | None = None,
+    n_classes: int = 10,
+    image_size: int = 8,
+) -> nn.Sequential:
     """A two-convolution classifier for (N, 1, S, S) images (the 8×8 digits by default):
     conv 3×3 → ReLU → [SE] → max-pool 2 → conv 3×3 → ReLU → [SE] → flatten → linear.
     An SE block follows each convolution when ``se_reduction`` is given."""

@@ -11,6 +11,7 @@ Taught on: "Backpropagation (反向传播算法)".
 - :func:`conv2d_input_grad` and :func:`conv2d_weight_grad` compute the two gradients of a
   2-D convolution with a transposed convolution and a correlation (PyTorch).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,6 @@ PARAM_KEYS = ("W1", "b1", "W2", "b2")
 
 
 # --------------------------------------------------------------------------- checks
-
-
 
 
 def _check_params(params) -> dict[str, np.ndarray]:
@@ -57,8 +56,9 @@ def _check_params(params) -> dict[str, np.ndarray]:
 # ------------------------------------------------------------- finite differences
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6,
-                       *, scheme: str = "central") -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6, *, scheme: str = "central"
+) -> np.ndarray:
     """Estimate the gradient of the scalar function ``f`` at ``x`` by finite differences.
 
     ``x`` must be a writable float64 ndarray; each element in turn is moved by ``±eps``
@@ -168,7 +168,9 @@ def two_layer_forward(params, x, y, activation: str = "tanh") -> tuple[float, di
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"x must have shape (batch, n_in) with batch >= 1, got {x.shape}")
     if x.shape[1] != p["W1"].shape[0]:
-        raise ValueError(f"x has shape {x.shape} but W1 has shape {p['W1'].shape}: x.shape[1] must equal W1.shape[0]")
+        raise ValueError(
+            f"x has shape {x.shape} but W1 has shape {p['W1'].shape}: x.shape[1] must equal W1.shape[0]"
+        )
     if y.dtype.kind not in "iu":
         raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
     if y.shape != (x.shape[0],):
@@ -184,8 +186,15 @@ def two_layer_forward(params, x, y, activation: str = "tanh") -> tuple[float, di
     log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     log_probs = shifted - log_norm
     loss = float(-log_probs[np.arange(len(y)), y].mean())
-    cache = {"params": p, "x": x, "y": y, "z1": z1, "h": h, "probs": np.exp(log_probs),
-             "activation": activation}
+    cache = {
+        "params": p,
+        "x": x,
+        "y": y,
+        "z1": z1,
+        "h": h,
+        "probs": np.exp(log_probs),
+        "activation": activation,
+    }
     return loss, cache
 
 
@@ -203,7 +212,9 @@ def two_layer_backward(params, cache: dict) -> dict[str, np.ndarray]:
     needed = ("x", "y", "z1", "h", "probs", "activation")
     missing = [k for k in needed if k not in cache]
     if missing:
-        raise KeyError(f"cache is missing {missing}; expected the cache of two_layer_forward with keys {list(needed)}")
+        raise KeyError(
+            f"cache is missing {missing}; expected the cache of two_layer_forward with keys {list(needed)}"
+        )
     x, y, z1, h, probs = cache["x"], cache["y"], cache["z1"], cache["h"], cache["probs"]
     if h.shape[1] != p["W2"].shape[0] or probs.shape[1] != p["W2"].shape[1] or x.shape[1] != p["W1"].shape[0]:
         raise ValueError(
@@ -221,8 +232,9 @@ def two_layer_backward(params, cache: dict) -> dict[str, np.ndarray]:
     return {k: grads[k] for k in PARAM_KEYS}
 
 
-def numerical_param_gradients(params, x, y, activation: str = "tanh", eps: float = 1e-6,
-                              *, scheme: str = "central") -> dict[str, np.ndarray]:
+def numerical_param_gradients(
+    params, x, y, activation: str = "tanh", eps: float = 1e-6, *, scheme: str = "central"
+) -> dict[str, np.ndarray]:
     """Finite-difference gradients of :func:`two_layer_forward`'s loss for every parameter.
 
     ``params`` must hold float64 arrays; they are perturbed in place and restored.
@@ -233,12 +245,16 @@ def numerical_param_gradients(params, x, y, activation: str = "tanh", eps: float
             got = getattr(params[k], "dtype", type(params[k]).__name__)
             raise TypeError(f"params[{k!r}] must be a float64 numpy array (perturbed in place), got {got}")
     return {
-        k: numerical_gradient(lambda _: two_layer_forward(params, x, y, activation)[0], params[k], eps, scheme=scheme)
+        k: numerical_gradient(
+            lambda _: two_layer_forward(params, x, y, activation)[0], params[k], eps, scheme=scheme
+        )
         for k in PARAM_KEYS
     }
 
 
-def gradient_errors(reference: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+def gradient_errors(
+    reference: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]
+) -> dict[str, tuple[float, float]]:
     """Per key: ``(max |a - b|, max |a - b| / max |a|)`` between two gradient dicts.
 
     The relative error divides by the largest magnitude of the reference (not element
@@ -288,8 +304,9 @@ class CostRow:
     bp_seconds: float
 
 
-def gradient_cost(hidden_sizes, x, y, n_out: int, rng: np.random.Generator,
-                  activation: str = "tanh", repeat: int = 1) -> list[CostRow]:
+def gradient_cost(
+    hidden_sizes, x, y, n_out: int, rng: np.random.Generator, activation: str = "tanh", repeat: int = 1
+) -> list[CostRow]:
     """For each hidden width: count the forward passes a central-difference gradient
     and a backprop gradient need, and time both (seconds, best of ``repeat`` runs for
     the finite differences, of at least 3 batches for backprop)."""
@@ -309,8 +326,10 @@ def gradient_cost(hidden_sizes, x, y, n_out: int, rng: np.random.Generator,
             return bwd(params, fwd(params, x, y, activation)[1])
 
         def by_differences():
-            return {k: numerical_gradient(lambda _: fwd(params, x, y, activation)[0], params[k])
-                    for k in PARAM_KEYS}
+            return {
+                k: numerical_gradient(lambda _: fwd(params, x, y, activation)[0], params[k])
+                for k in PARAM_KEYS
+            }
 
         by_backprop()
         bp_counts = (fwd.calls, bwd.calls)
@@ -348,13 +367,26 @@ def chain_rule_example(x: float, y: float, z: float) -> ChainRuleExample:
     local = {"f/v": 2.0 * v, "v/u": 1.0, "v/z": 1.0, "u/x": y, "u/y": x}
     df_dv = local["f/v"]
     df_du = df_dv * local["v/u"]
-    grads = {"f": 1.0, "v": df_dv, "u": df_du, "z": df_dv * local["v/z"],
-             "x": df_du * local["u/x"], "y": df_du * local["u/y"]}
+    grads = {
+        "f": 1.0,
+        "v": df_dv,
+        "u": df_du,
+        "z": df_dv * local["v/z"],
+        "x": df_du * local["u/x"],
+        "y": df_du * local["u/y"],
+    }
     return ChainRuleExample({"x": x, "y": y, "z": z, "u": u, "v": v, "f": f}, local, grads)
 
 
 #: Where :func:`draw_chain_rule` puts each node (data coordinates).
-_NODE_XY = {"x": (0.0, 2.0), "y": (0.0, 1.0), "z": (0.0, 0.0), "u": (1.6, 1.5), "v": (3.2, 0.9), "f": (4.8, 0.9)}
+_NODE_XY = {
+    "x": (0.0, 2.0),
+    "y": (0.0, 1.0),
+    "z": (0.0, 0.0),
+    "u": (1.6, 1.5),
+    "v": (3.2, 0.9),
+    "f": (4.8, 0.9),
+}
 _NODE_OP = {"x": "x", "y": "y", "z": "z", "u": "u = x·y", "v": "v = u + z", "f": "f = v²"}
 _EDGES = (("x", "u"), ("y", "u"), ("u", "v"), ("z", "v"), ("v", "f"))
 
@@ -372,19 +404,47 @@ def draw_chain_rule(example: ChainRuleExample, ax) -> None:
     blue, orange = PALETTE[0], PALETTE[1]
     boxes = {}
     for node, (xn, yn) in _NODE_XY.items():
-        boxes[node] = ax.text(xn, yn, _NODE_OP[node], ha="center", va="center", fontsize=9,
-                              bbox={"boxstyle": "round,pad=0.35", "fc": "#f4f4f4", "ec": "#555555"})
+        boxes[node] = ax.text(
+            xn,
+            yn,
+            _NODE_OP[node],
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.35", "fc": "#f4f4f4", "ec": "#555555"},
+        )
         ax.text(xn, yn - 0.22, f"{example.values[node]:g}", ha="center", va="top", fontsize=8, color=blue)
-        ax.text(xn, yn - 0.42, f"∂f/∂{node} = {example.grads[node]:g}", ha="center", va="top",
-                fontsize=8, color=orange)
+        ax.text(
+            xn,
+            yn - 0.42,
+            f"∂f/∂{node} = {example.grads[node]:g}",
+            ha="center",
+            va="top",
+            fontsize=8,
+            color=orange,
+        )
     for a, b in _EDGES:
         (xa, ya), (xb, yb) = _NODE_XY[a], _NODE_XY[b]
         # arrows run between the boxes' edges, whatever the width of their text
-        ax.annotate("", xy=(0.0, 0.5), xycoords=boxes[b], xytext=(1.0, 0.5), textcoords=boxes[a],
-                    arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 1.2, "shrinkA": 6, "shrinkB": 6})
+        ax.annotate(
+            "",
+            xy=(0.0, 0.5),
+            xycoords=boxes[b],
+            xytext=(1.0, 0.5),
+            textcoords=boxes[a],
+            arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 1.2, "shrinkA": 6, "shrinkB": 6},
+        )
         label = f"∂{b}/∂{a} = {example.local[f'{b}/{a}']:g}"
-        ax.text((xa + xb) / 2, (ya + yb) / 2, label, ha="center", va="center", fontsize=8, color="#333333",
-                bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"})
+        ax.text(
+            (xa + xb) / 2,
+            (ya + yb) / 2,
+            label,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#333333",
+            bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"},
+        )
     ax.set_xlim(-0.6, 5.5)
     ax.set_ylim(-0.7, 2.4)
     ax.set_xticks([])
@@ -427,7 +487,8 @@ def conv2d_input_grad(grad_output, weight, input_shape, stride: int = 1, padding
     oh, ow = grad_output.shape[2:]
     if (oh, ow) != ((h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1):
         raise ValueError(
-            f"grad_output {tuple(grad_output.shape)} is not the output of conv2d on input {tuple(input_shape)} "
+            f"grad_output {tuple(grad_output.shape)} is not the output of conv2d on input "
+            f"{tuple(input_shape)} "
             f"with kernel {(kh, kw)}, stride {stride}, padding {padding}"
         )
     extra = (h + 2 * padding - kh - (oh - 1) * stride, w + 2 * padding - kw - (ow - 1) * stride)
@@ -450,7 +511,9 @@ def conv2d_weight_grad(x, grad_output, kernel_size, stride: int = 1, padding: in
             raise TypeError(f"{name} must be a 4-D torch.Tensor, got {getattr(t, 'shape', type(t).__name__)}")
     kh, kw = (check_int(k, "kernel_size", minimum=1) for k in kernel_size)
     if x.shape[0] != grad_output.shape[0]:
-        raise ValueError(f"x {tuple(x.shape)} and grad_output {tuple(grad_output.shape)} must have the same batch size")
+        raise ValueError(
+            f"x {tuple(x.shape)} and grad_output {tuple(grad_output.shape)} must have the same batch size"
+        )
     h, w = x.shape[2:]
     oh, ow = grad_output.shape[2:]
     if (oh, ow) != ((h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1):

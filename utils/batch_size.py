@@ -24,6 +24,7 @@ Functions that train take a ``model_factory`` (no arguments, returns a fresh
 weights depend only on ``seed``) and an ``optimizer_factory(params, batch_size)`` that
 returns a ``torch.optim.Optimizer`` (so the learning rate may depend on the batch size).
 """
+
 from __future__ import annotations
 
 import copy
@@ -231,7 +232,9 @@ def gradient_noise(model, x, y, batch_sizes, n_batches: int = 100, seed: int = 0
         cos_std.append(cos.std())
         var.append(dist.mean())
         pred.append(trace_sigma / b * ((n - b) / (n - 1) if n > 1 else 0.0))
-    return GradientNoise(sizes, np.array(cos_mean), np.array(cos_std), np.array(var), np.array(pred), g_norm, n)
+    return GradientNoise(
+        sizes, np.array(cos_mean), np.array(cos_std), np.array(var), np.array(pred), g_norm, n
+    )
 
 
 def loglog_slope(x, y) -> float:
@@ -293,8 +296,10 @@ def _step_optimizer(optimizer_factory):
     import torch
 
     if optimizer_factory is None:
+
         def optimizer_factory(params, batch_size):
             return torch.optim.SGD(params, lr=1e-4)
+
     return _check_callable(optimizer_factory, "optimizer_factory")
 
 
@@ -347,7 +352,7 @@ def throughput(
         model = _check_model(model_factory()).to(device)
         model.train()
         optimizer = optimizer_factory(model.parameters(), b)
-        batches = [order[i:i + b] for i in range(0, n - b + 1, b)]  # full batches only
+        batches = [order[i : i + b] for i in range(0, n - b + 1, b)]  # full batches only
         position = [0]
 
         def step():
@@ -382,8 +387,16 @@ class StepWork:
         return self.flops / self.batch_size
 
 
-def step_work(model_factory: Callable, x, y, batch_size: int, *, optimizer_factory: Callable | None = None,
-              seed: int = 0, device=None) -> StepWork:
+def step_work(
+    model_factory: Callable,
+    x,
+    y,
+    batch_size: int,
+    *,
+    optimizer_factory: Callable | None = None,
+    seed: int = 0,
+    device=None,
+) -> StepWork:
     """Count the work of one training step (the step :func:`throughput` times) on a batch of
     ``batch_size`` samples: the tensor operations dispatched (a ``TorchDispatchMode`` sees
     every one) and the FLOPs of its matrix products (``FlopCounterMode``).
@@ -435,7 +448,9 @@ def fit_step_cost(rates: Mapping[int, float]) -> tuple[float, float]:
     print them only in cells whose output is not checked.
     """
     if not isinstance(rates, Mapping):
-        raise TypeError(f"rates must be a mapping {{batch size: samples per second}}, got {type(rates).__name__}")
+        raise TypeError(
+            f"rates must be a mapping {{batch size: samples per second}}, got {type(rates).__name__}"
+        )
     if len(rates) < 2:
         raise ValueError(f"need the throughput of at least 2 batch sizes, got {len(rates)}")
     b = np.array([check_int(k, "each batch size", minimum=1) for k in rates], dtype=float)
@@ -532,7 +547,8 @@ class Run:
     model: object = field(repr=False, compare=False, default=None)
 
     def _index(self) -> int | None:
-        """Position in ``history`` of the first epoch at ``target`` (:func:`utils.training.first_reaching`)."""
+        """Position in ``history`` of the first epoch at ``target``
+        (:func:`utils.training.first_reaching`)."""
         return None if self.target is None else first_reaching(self.history.test_accuracy, self.target)
 
     @property
@@ -638,10 +654,23 @@ def train_run(
     model.to(device)
     optimizer = optimizer_factory(model.parameters(), batch_size)
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer_factory must return a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer_factory must return a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     test = dict(x_test=data.x_test, y_test=data.y_test) if use_test else {}
-    history = fit(model, data.x_train, data.y_train, optimizer=optimizer, batch_size=batch_size,
-                  epochs=epochs, target_accuracy=target, seed=seed, device=device, progress=False, **test)
+    history = fit(
+        model,
+        data.x_train,
+        data.y_train,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        epochs=epochs,
+        target_accuracy=target,
+        seed=seed,
+        device=device,
+        progress=False,
+        **test,
+    )
     return Run(label, batch_size, epochs, target, history, model)
 
 
@@ -667,14 +696,31 @@ def time_to_accuracy(
     target = _check_fraction(target, "target")
     max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
     return [
-        train_run(model_factory, optimizer_factory, data, b, epochs=epochs_cap(b, n, max_epochs, max_steps),
-                  target=target, seed=seed, device=device, label=label)
+        train_run(
+            model_factory,
+            optimizer_factory,
+            data,
+            b,
+            epochs=epochs_cap(b, n, max_epochs, max_steps),
+            target=target,
+            seed=seed,
+            device=device,
+            label=label,
+        )
         for b in sizes
     ]
 
 
-def rprop_full_batch(model_factory: Callable, data, *, epochs: int, seed: int = 0, device=None,
-                     batch_size: int | None = None, **rprop_options) -> Run:
+def rprop_full_batch(
+    model_factory: Callable,
+    data,
+    *,
+    epochs: int,
+    seed: int = 0,
+    device=None,
+    batch_size: int | None = None,
+    **rprop_options,
+) -> Run:
     """Train with ``torch.optim.Rprop`` (Riedmiller & Braun 1993): every weight moves by
     its own step size, which grows while the sign of its gradient stays and shrinks when
     it flips (PyTorch's rule on a flip, without weight-backtracking: :func:`rprop_trace`).
@@ -772,19 +818,31 @@ def final_accuracy_sweep(
     rows = []
     for b in sizes:
         for s in seeds:
-            run = train_run(model_factory, optimizer_factory, data, b, epochs=max_epochs, target=train_target,
-                            seed=s, device=device, use_test=False)
-            model = run.model
-            rows.append(dict(
-                batch_size=b,
+            run = train_run(
+                model_factory,
+                optimizer_factory,
+                data,
+                b,
+                epochs=max_epochs,
+                target=train_target,
                 seed=s,
-                epochs=run.epochs_run,
-                steps=run.history.steps[-1] if run.history.steps else 0,
-                train_accuracy=evaluate(model, data.x_train, data.y_train),
-                test_accuracy=evaluate(model, data.x_test, data.y_test),
-                sharpness=top_hessian_eigenvalue(model, data.x_train, data.y_train,
-                                                 iterations=sharpness_iterations, seed=s),
-            ))
+                device=device,
+                use_test=False,
+            )
+            model = run.model
+            rows.append(
+                dict(
+                    batch_size=b,
+                    seed=s,
+                    epochs=run.epochs_run,
+                    steps=run.history.steps[-1] if run.history.steps else 0,
+                    train_accuracy=evaluate(model, data.x_train, data.y_train),
+                    test_accuracy=evaluate(model, data.x_test, data.y_test),
+                    sharpness=top_hessian_eigenvalue(
+                        model, data.x_train, data.y_train, iterations=sharpness_iterations, seed=s
+                    ),
+                )
+            )
     return rows
 
 
@@ -814,7 +872,7 @@ class QuadraticSurface:
         if w.shape[-1:] != (d,):
             raise ValueError(f"w must end with a dimension of size {d}, got shape {w.shape}")
         residual = w @ self.x.T - self.y  # (..., n)
-        return (residual ** 2).sum(axis=-1) / (2 * len(self.y))
+        return (residual**2).sum(axis=-1) / (2 * len(self.y))
 
     def semi_axes(self, level: float) -> np.ndarray:
         """Half-lengths of the level set ``L = min_loss + level`` along each eigenvector:
@@ -848,12 +906,14 @@ def quadratic_surface(x, y) -> QuadraticSurface:
     eigenvalues, eigenvectors = np.linalg.eigh(hessian)
     w_star = np.linalg.solve(hessian, x.T @ y / n)
     surface = QuadraticSurface(x.copy(), y.copy(), w_star, hessian, eigenvalues, eigenvectors, 0.0)
-    return QuadraticSurface(x.copy(), y.copy(), w_star, hessian, eigenvalues, eigenvectors,
-                            float(surface.loss(w_star)))
+    return QuadraticSurface(
+        x.copy(), y.copy(), w_star, hessian, eigenvalues, eigenvectors, float(surface.loss(w_star))
+    )
 
 
-def linear_sgd_path(surface: QuadraticSurface, w0, *, lr: float, batch_size: int, steps: int,
-                    seed: int = 0) -> np.ndarray:
+def linear_sgd_path(
+    surface: QuadraticSurface, w0, *, lr: float, batch_size: int, steps: int, seed: int = 0
+) -> np.ndarray:
     """Weights visited by mini-batch gradient descent on ``surface``'s MSE loss, starting at
     ``w0``: an array (steps + 1, d). Batches are drawn epoch by epoch from a shuffled
     order (``numpy.random.default_rng(seed)``); ``batch_size = n`` is full-batch descent."""
@@ -873,7 +933,7 @@ def linear_sgd_path(surface: QuadraticSurface, w0, *, lr: float, batch_size: int
     for _ in range(steps):
         if position + batch_size > n:
             order, position = rng.permutation(n), 0
-        idx = order[position:position + batch_size]
+        idx = order[position : position + batch_size]
         position += batch_size
         xb, yb = surface.x[idx], surface.y[idx]
         w = w - lr * xb.T @ (xb @ w - yb) / batch_size

@@ -7,6 +7,7 @@ does, so :func:`jpeg_roundtrip` can be compared with a real encoder (Pillow). Th
 transforms are vectorised: an image is reshaped into a stack of blocks and transformed
 with two matrix products, with no Python loop over blocks.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -75,8 +76,7 @@ def block_idct(coeffs, block: int = 8) -> np.ndarray:
     y = as_float_array(coeffs, "coeffs")
     if y.ndim != 4 or y.shape[2:] != (block, block) or y.size == 0:
         raise ValueError(
-            f"coeffs must have shape (rows, cols, {block}, {block}) with rows, cols >= 1, "
-            f"got shape {y.shape}"
+            f"coeffs must have shape (rows, cols, {block}, {block}) with rows, cols >= 1, got shape {y.shape}"
         )
     c = dct_matrix(block)
     tiles = c.T @ y @ c
@@ -190,9 +190,7 @@ def blockiness(image, block: int = 8) -> tuple[float, float, float]:
     block = check_int(block, "block", minimum=2)
     x = as_float_array(image, "image")
     if x.ndim != 2 or min(x.shape) < 2 * block:
-        raise ValueError(
-            f"image must be 2-D with both sides >= {2 * block} (2 * block), got shape {x.shape}"
-        )
+        raise ValueError(f"image must be 2-D with both sides >= {2 * block} (2 * block), got shape {x.shape}")
     border, inside = [], []
     for axis in (0, 1):
         d = np.abs(np.diff(x, axis=axis))

@@ -14,6 +14,7 @@ Taught on: "Fine-tuning (微调 · finetune)".
   :func:`utils.training.train_step`, recording test accuracy every few steps (:class:`Curve`,
   :func:`steps_to_reach`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,8 +29,6 @@ from .training import as_tensor, evaluate, first_reaching, train_step
 
 #: The ways :func:`transfer_model` can start training on the new task.
 METHODS = ("scratch", "finetune", "features")
-
-
 
 
 def _selected(model, up_to) -> list:
@@ -49,15 +48,18 @@ def _selected(model, up_to) -> list:
         chosen = set(children[:up_to])
         return [p for name, p in named if name.split(".", 1)[0] in chosen]
     if isinstance(up_to, str):
+
         def matches(name: str) -> bool:
             return name == up_to or name.startswith(up_to + ".")
 
         hits = [i for i, (name, _) in enumerate(named) if matches(name)]
         if not hits:
             known = sorted({name.rsplit(".", 1)[0] for name, _ in named})
-            raise ValueError(f"no parameter of the model is named {up_to!r} or below it; "
-                             f"layers with parameters: {', '.join(known) or 'none'}")
-        return [p for _, p in named[:hits[-1] + 1]]
+            raise ValueError(
+                f"no parameter of the model is named {up_to!r} or below it; "
+                f"layers with parameters: {', '.join(known) or 'none'}"
+            )
+        return [p for _, p in named[: hits[-1] + 1]]
     raise TypeError(f"up_to must be None, an int or a str, got {type(up_to).__name__}")
 
 
@@ -124,9 +126,9 @@ class LoadReport:
     """What :func:`load_matching` did, as lists of state-dict keys."""
 
     loaded: list[str]
-    missing: list[str]       # in the new model, not in the checkpoint: keep their init
-    unexpected: list[str]    # in the checkpoint, not in the new model: ignored
-    mismatched: list[str]    # in both, but with different shapes: keep their init
+    missing: list[str]  # in the new model, not in the checkpoint: keep their init
+    unexpected: list[str]  # in the checkpoint, not in the new model: ignored
+    mismatched: list[str]  # in both, but with different shapes: keep their init
 
 
 def load_matching(model, state_dict) -> LoadReport:
@@ -254,8 +256,20 @@ class Curve:
     test_accuracy: list[float] = field(default_factory=list)
 
 
-def train_for_steps(model, x, y, *, x_test, y_test, steps: int, batch_size: int, lr: float,
-                    eval_every: int = 5, seed: int = 0, device=None) -> Curve:
+def train_for_steps(
+    model,
+    x,
+    y,
+    *,
+    x_test,
+    y_test,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    eval_every: int = 5,
+    seed: int = 0,
+    device=None,
+) -> Curve:
     """Train the trainable parameters of ``model`` with Adam for ``steps`` mini-batch steps,
     measuring the test accuracy before training and every ``eval_every`` steps.
 
@@ -285,14 +299,17 @@ def train_for_steps(model, x, y, *, x_test, y_test, steps: int, batch_size: int,
     per_epoch = math.ceil(len(x) / batch_size)
     rng = np.random.default_rng(seed)
     # The batches of as many epochs as needed, each epoch a fresh permutation.
-    batches = [idx for _ in range(math.ceil(steps / per_epoch))
-               for order in [rng.permutation(len(x))]
-               for idx in np.array_split(order, per_epoch)][:steps]
+    batches = [
+        idx
+        for _ in range(math.ceil(steps / per_epoch))
+        for order in [rng.permutation(len(x))]
+        for idx in np.array_split(order, per_epoch)
+    ][:steps]
     xt, yt = as_tensor(x, next(model.parameters()).dtype), as_tensor(y)
     curve = Curve([0], [evaluate(model, x_test, y_test, device)])
     model.train()
     for first in range(0, steps, eval_every):
-        chunk = batches[first:first + eval_every]
+        chunk = batches[first : first + eval_every]
         for b in chunk:
             train_step(model, optimizer, F.cross_entropy, xt[b].to(device), yt[b].to(device))
         curve.steps.append(first + len(chunk))
@@ -309,10 +326,24 @@ def steps_to_reach(curve: Curve, target: float) -> int | None:
     return first_reaching(curve.test_accuracy, target, at=curve.steps)
 
 
-def run_grid(pretrained, x, y, *, x_test, y_test, ks: Sequence[int | None], methods: Sequence[str] = METHODS,
-             seeds: Sequence[int] = (0, 1, 2), n_classes: int | None = None, keep: int | None = None,
-             steps: int = 100, batch_size: int = 25, lr: float = 3e-3, eval_every: int = 5,
-             device=None) -> dict:
+def run_grid(
+    pretrained,
+    x,
+    y,
+    *,
+    x_test,
+    y_test,
+    ks: Sequence[int | None],
+    methods: Sequence[str] = METHODS,
+    seeds: Sequence[int] = (0, 1, 2),
+    n_classes: int | None = None,
+    keep: int | None = None,
+    steps: int = 100,
+    batch_size: int = 25,
+    lr: float = 3e-3,
+    eval_every: int = 5,
+    device=None,
+) -> dict:
     """Train every (k, method, seed): ``k`` examples per class drawn from ``(x, y)`` with
     :func:`take_per_class` (``None``: all), a model from :func:`transfer_model`, then
     :func:`train_for_steps`. The seed fixes the examples, the new weights and the batch
@@ -332,9 +363,21 @@ def run_grid(pretrained, x, y, *, x_test, y_test, ks: Sequence[int | None], meth
             for s in seeds:
                 xs, ys = take_per_class(x, y, k, s)
                 model = transfer_model(pretrained, method, n_classes, seed=s, keep=keep)
-                curves.append(train_for_steps(model, xs, ys, x_test=x_test, y_test=y_test, steps=steps,
-                                              batch_size=batch_size, lr=lr, eval_every=eval_every,
-                                              seed=s, device=device))
+                curves.append(
+                    train_for_steps(
+                        model,
+                        xs,
+                        ys,
+                        x_test=x_test,
+                        y_test=y_test,
+                        steps=steps,
+                        batch_size=batch_size,
+                        lr=lr,
+                        eval_every=eval_every,
+                        seed=s,
+                        device=device,
+                    )
+                )
             results[k, method] = curves
     return results
 
@@ -350,7 +393,9 @@ def summarise(curves: Sequence[Curve], early_step: int, target: float) -> dict:
     early = np.array([c.test_accuracy[c.steps.index(early_step)] for c in curves])
     final = np.array([c.test_accuracy[-1] for c in curves])
     return {
-        "early_mean": float(early.mean()), "early_spread": float(np.ptp(early)),
-        "final_mean": float(final.mean()), "final_spread": float(np.ptp(final)),
+        "early_mean": float(early.mean()),
+        "early_spread": float(np.ptp(early)),
+        "final_mean": float(final.mean()),
+        "final_spread": float(np.ptp(final)),
         "steps_to_target": [steps_to_reach(c, target) for c in curves],
     }

@@ -3,6 +3,7 @@
 Taught on: "String formatting (print函数)"; :func:`format_table` is used by every page
 that prints a table of measured numbers.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -154,7 +155,9 @@ def percent_format_arity(template: str) -> int:
         raise TypeError(f"template must be a str, got {type(template).__name__}")
     count, keyed = _parse_percent(template)
     if keyed:
-        raise ValueError("template uses %(name) keys: it takes one mapping, not a number of positional arguments")
+        raise ValueError(
+            "template uses %(name) keys: it takes one mapping, not a number of positional arguments"
+        )
     return count
 
 

@@ -8,6 +8,7 @@ and Parseval's relation holds without extra factors.
 Frequencies are in cycles per pixel (or per sample), as ``numpy.fft.fftfreq`` gives
 them: from -0.5 up to (but, for even sizes, not including) +0.5.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -345,5 +346,7 @@ def time_dft(sizes, repeat: int = 3, seed: int = 0) -> list[dict]:
         with _one_blas_thread():
             matrix_s = timing.measure(lambda: f @ x, repeat=repeat)
         fft_s = timing.measure(lambda: np.fft.fft(x, norm="ortho"), repeat=repeat)
-        rows.append({"n": n, "matrix_s": matrix_s, "fft_s": fft_s, "ratio": timing.speed_ratio(matrix_s, fft_s)})
+        rows.append(
+            {"n": n, "matrix_s": matrix_s, "fft_s": fft_s, "ratio": timing.speed_ratio(matrix_s, fft_s)}
+        )
     return rows

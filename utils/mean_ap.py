@@ -9,6 +9,7 @@ boxes of shape (N, 4) and scores of shape (N,); ground truth as
 ``{image_id: boxes}``. The ground-truth mapping lists every evaluated image (an image
 without objects of the class maps to an empty (0, 4) array).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -143,7 +144,9 @@ def _check_pr(precision, recall) -> tuple[np.ndarray, np.ndarray]:
     p = as_float_array(precision, "precision")
     r = as_float_array(recall, "recall")
     if p.ndim != 1 or p.shape != r.shape:
-        raise ValueError(f"precision and recall must be 1-D of the same length, got shapes {p.shape} and {r.shape}")
+        raise ValueError(
+            f"precision and recall must be 1-D of the same length, got shapes {p.shape} and {r.shape}"
+        )
     for arr, name in ((p, "precision"), (r, "recall")):
         if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
             raise ValueError(f"{name} must lie in [0, 1]")
@@ -243,10 +246,13 @@ def _check_thresholds(iou_threshold) -> np.ndarray:
 
 def _check_class_inputs(detections, ground_truth, where: str):
     if not isinstance(ground_truth, Mapping):
-        raise TypeError(f"ground_truth{where} must be a mapping image_id -> boxes, got {type(ground_truth).__name__}")
+        raise TypeError(
+            f"ground_truth{where} must be a mapping image_id -> boxes, got {type(ground_truth).__name__}"
+        )
     if not isinstance(detections, Mapping):
         raise TypeError(
-            f"detections{where} must be a mapping image_id -> (boxes, scores), got {type(detections).__name__}"
+            f"detections{where} must be a mapping image_id -> (boxes, scores), "
+            f"got {type(detections).__name__}"
         )
     gt = {img: _check_boxes(b, f"ground_truth{where}[{img!r}]") for img, b in ground_truth.items()}
     det = {}
@@ -349,8 +355,14 @@ class MeanAP:
         return {c: float(v) for c, v in zip(self.classes, self.ap.mean(axis=1))}
 
 
-def mean_average_precision(detections_by_class, ground_truth_by_class, iou_threshold=0.5,
-                           method: str = "all_points", *, rule: str = "voc") -> MeanAP:
+def mean_average_precision(
+    detections_by_class,
+    ground_truth_by_class,
+    iou_threshold=0.5,
+    method: str = "all_points",
+    *,
+    rule: str = "voc",
+) -> MeanAP:
     """mAP: AP averaged over classes, and over IoU thresholds when several are given.
 
     ``ground_truth_by_class`` maps class -> {image_id: boxes} and names the classes;
@@ -364,18 +376,27 @@ def mean_average_precision(detections_by_class, ground_truth_by_class, iou_thres
     if rule not in MATCH_RULES:
         raise ValueError(f"rule must be one of {MATCH_RULES}, got {rule!r}")
     thresholds = _check_thresholds(iou_threshold)
-    for name, value in (("detections_by_class", detections_by_class), ("ground_truth_by_class", ground_truth_by_class)):
+    for name, value in (
+        ("detections_by_class", detections_by_class),
+        ("ground_truth_by_class", ground_truth_by_class),
+    ):
         if not isinstance(value, Mapping):
-            raise TypeError(f"{name} must be a mapping class -> per-image mapping, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be a mapping class -> per-image mapping, got {type(value).__name__}"
+            )
     if not ground_truth_by_class:
         raise ValueError("ground_truth_by_class must name at least one class")
     unknown = [c for c in detections_by_class if c not in ground_truth_by_class]
     if unknown:
-        raise KeyError(f"detections_by_class has classes {unknown!r} that ground_truth_by_class does not name")
+        raise KeyError(
+            f"detections_by_class has classes {unknown!r} that ground_truth_by_class does not name"
+        )
     classes = list(ground_truth_by_class)
     ap = np.full((len(classes), thresholds.size), np.nan)
     for c, cls in enumerate(classes):
-        det, gt = _check_class_inputs(detections_by_class.get(cls, {}), ground_truth_by_class[cls], f"[{cls!r}]")
+        det, gt = _check_class_inputs(
+            detections_by_class.get(cls, {}), ground_truth_by_class[cls], f"[{cls!r}]"
+        )
         if sum(b.shape[0] for b in gt.values()) == 0:
             continue
         for k, matches in enumerate(_match_all(det, gt, thresholds, rule)):
@@ -411,8 +432,9 @@ def _check_size(image_size) -> tuple[float, float]:
     return w, h
 
 
-def synthetic_ground_truth(seed, n_images: int, classes, *, image_size=(320, 240), max_objects: int = 3,
-                           size_range=(0.15, 0.45)) -> dict:
+def synthetic_ground_truth(
+    seed, n_images: int, classes, *, image_size=(320, 240), max_objects: int = 3, size_range=(0.15, 0.45)
+) -> dict:
     """Random ground-truth boxes: class -> {image index: (k, 4) boxes}, 0..max_objects per class and image.
 
     Box sides are a uniform fraction ``size_range`` of the image's width and height.
@@ -426,13 +448,26 @@ def synthetic_ground_truth(seed, n_images: int, classes, *, image_size=(320, 240
         raise ValueError(f"size_range must satisfy 0 < low <= high <= 1, got {size_range!r}")
     if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
         raise TypeError("classes must be a non-empty sequence of class names")
-    return {cls: {i: _random_boxes(rng, int(rng.integers(0, max_objects + 1)), size, (lo, hi))
-                  for i in range(n_images)} for cls in classes}
+    return {
+        cls: {
+            i: _random_boxes(rng, int(rng.integers(0, max_objects + 1)), size, (lo, hi))
+            for i in range(n_images)
+        }
+        for cls in classes
+    }
 
 
-def synthetic_detections(ground_truth_by_class, seed, *, noise: float = 0.1, miss_rate: float = 0.1,
-                         false_positives: float = 1.0, duplicate_rate: float = 0.0,
-                         image_size=(320, 240), size_range=(0.15, 0.45)) -> dict:
+def synthetic_detections(
+    ground_truth_by_class,
+    seed,
+    *,
+    noise: float = 0.1,
+    miss_rate: float = 0.1,
+    false_positives: float = 1.0,
+    duplicate_rate: float = 0.0,
+    image_size=(320, 240),
+    size_range=(0.15, 0.45),
+) -> dict:
     """Fake detector output made from the ground truth: class -> {image: (boxes, scores)}.
 
     Each object is missed with probability ``miss_rate``; otherwise it is detected with

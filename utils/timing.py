@@ -5,6 +5,7 @@ Taught on: "Python data structures (Python数据结构)" and "TensorFlow session
 to run and machine to machine, so a page prints them only in cells tagged
 ``nbval-ignore-output``.
 """
+
 from __future__ import annotations
 
 import time
