@@ -1,4 +1,5 @@
 """Tests of utils.batchnorm against PyTorch, Keras 3 and finite differences (float64)."""
+
 from __future__ import annotations
 
 import json
@@ -181,7 +182,9 @@ def test_bad_shapes_raise():
     with pytest.raises(TypeError, match="real number"):
         B.batchnorm_forward(np.array([["a"] * 3] * 4), gamma, beta)
     _, cache = B.batchnorm_forward(x, gamma, beta)
-    with pytest.raises(ValueError, match=r"dy must have the shape of the forward input \(4, 3\), got shape \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"dy must have the shape of the forward input \(4, 3\), got shape \(3, 4\)"
+    ):
         B.batchnorm_backward(dy.T, cache)
     with pytest.raises(TypeError, match="cache must be the dict"):
         B.batchnorm_backward(dy, (1, 2))
@@ -223,7 +226,11 @@ def test_update_running_stats_bad_input():
 def _small_model(seed=0):
     torch.manual_seed(seed)
     return torch.nn.Sequential(
-        torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3), torch.nn.ReLU(), torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)
+        torch.nn.Linear(4, 3),
+        torch.nn.BatchNorm1d(3),
+        torch.nn.ReLU(),
+        torch.nn.Linear(3, 2),
+        torch.nn.BatchNorm1d(2),
     ).double()
 
 
@@ -252,7 +259,7 @@ def test_recalibrate_running_stats_is_plain_average():
     lin1, bn1, _, _, bn2 = model
     assert bn1.momentum == 0.1 and bn2.momentum == 0.1  # restored
     h1 = x @ lin1.weight.detach().numpy().T + lin1.bias.detach().numpy()
-    batches = [h1[i:i + 8] for i in range(0, 30, 8)]
+    batches = [h1[i : i + 8] for i in range(0, 30, 8)]
     means = np.stack([b.mean(0) for b in batches])
     vars_ = np.stack([b.var(0, ddof=1) for b in batches])
     np.testing.assert_allclose(seen[0]["batch_means"], means, atol=1e-12)
@@ -313,7 +320,9 @@ def test_benchmark_round_trip_and_bad_files(tmp_path):
         B.bn_benchmark([], "cpu")
 
 
-def test_device_name_is_text():
+def test_device_name_is_the_shared_one():
+    from utils import env
+
+    assert B.device_name is env.device_name  # one copy of the mechanism
     name = B.device_name("cpu")
     assert isinstance(name, str) and name.strip()
-

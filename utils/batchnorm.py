@@ -18,20 +18,23 @@ The running statistics used at inference follow two conventions, both reproduced
 The torch helpers (:func:`layer_input_statistics`, :func:`recalibrate_running_stats`,
 :func:`bn_bandwidth`, :func:`bn_benchmark`) import torch lazily.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import math
 import os
-import platform
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ._checks import as_float_array, check_int, check_module, check_positive_real
+from .diagnostics import capture_module_inputs, hooks
+from .env import device_name
+from .paths import atomic_write
 from .timing import MIN_BATCH_SECONDS, measure
+from .training import as_tensor, train_mode
 
 #: Running-statistics conventions accepted by :func:`update_running_stats`.
 CONVENTIONS = ("keras", "torch")
@@ -42,8 +45,6 @@ BYTE_PASSES = 5
 
 
 # --------------------------------------------------------------------------- numpy BN
-
-
 
 
 def _check_batch(x, name: str = "x") -> np.ndarray:
@@ -238,18 +239,6 @@ def _bn_layers(model) -> list:
     return layers
 
 
-def _as_input_tensor(x, model):
-    """``x`` as a tensor on the device and in the float dtype of ``model``'s parameters."""
-    import torch
-
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x))
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a numpy array or torch tensor, got {type(x).__name__}")
-    param = next(model.parameters())
-    return x.to(device=param.device, dtype=param.dtype)
-
-
 def layer_input_statistics(model, x) -> list[dict[str, np.ndarray]]:
     """Per-channel statistics of what each BatchNorm layer of ``model`` receives on ``x``.
 
@@ -257,10 +246,10 @@ def layer_input_statistics(model, x) -> list[dict[str, np.ndarray]]:
     is restored afterwards), on the device of its parameters. Returns one dict per BN layer,
     in order, with float64 arrays ``mean``, ``var`` (biased) and ``var_unbiased``.
     """
-    from .diagnostics import capture_module_inputs
-
     layers = _bn_layers(model)
-    seen = capture_module_inputs(model, _as_input_tensor(x, model), layers)
+    param = next(model.parameters())
+    x = as_tensor(x, dtype=param.dtype, device=param.device)
+    seen = capture_module_inputs(model, x, layers)
     stats = []
     for inp in seen:
         mean, var, var_unbiased = batch_statistics(inp.cpu().double().numpy())
@@ -282,42 +271,37 @@ def recalibrate_running_stats(model, x, batch_size: int) -> list[dict[str, np.nd
 
     layers = _bn_layers(model)
     batch_size = check_int(batch_size, "batch_size", minimum=2)
-    x = _as_input_tensor(x, model)
+    param = next(model.parameters())
+    x = as_tensor(x, dtype=param.dtype, device=param.device)
     if len(x) % batch_size == 1:
         raise ValueError(
             f"the last batch would hold a single sample ({len(x)} samples, batch_size={batch_size})"
         )
     seen: list[list] = [[] for _ in layers]
 
-    def recorder(i):
-        def hook(module, inp, out):
-            seen[i].append(inp[0].detach().cpu().double().numpy())
-        return hook
+    def record(i, module, args, output):
+        seen[i].append(args[0].detach().cpu().double().numpy())
 
     momenta = [layer.momentum for layer in layers]
-    hooks = [layer.register_forward_hook(recorder(i)) for i, layer in enumerate(layers)]
-    was_training = model.training
     try:
         for layer in layers:
             layer.reset_running_stats()
             layer.momentum = None
-        model.train()
-        with torch.no_grad():
+        with hooks(layers, forward=record), train_mode(model), torch.no_grad():
             for first in range(0, len(x), batch_size):
-                model(x[first:first + batch_size])
+                model(x[first : first + batch_size])
     finally:
-        for hook in hooks:
-            hook.remove()
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum
-        model.train(was_training)
     out = []
     for batches in seen:
         stats = [batch_statistics(b) for b in batches]
-        out.append({
-            "batch_means": np.stack([s[0] for s in stats]),
-            "batch_vars_unbiased": np.stack([s[2] for s in stats]),
-        })
+        out.append(
+            {
+                "batch_means": np.stack([s[0] for s in stats]),
+                "batch_vars_unbiased": np.stack([s[2] for s in stats]),
+            }
+        )
     return out
 
 
@@ -392,22 +376,6 @@ def bn_bandwidth(shape, device="cpu", *, dtype: str = "float32", repeats: int = 
     }
 
 
-def device_name(device="cpu") -> str:
-    """A readable name of a torch device: the GPU's name, or the CPU model."""
-    import torch
-
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def bn_benchmark(shapes, device="cpu", *, dtype: str = "float32", repeats: int = 5) -> dict:
     """Run :func:`bn_bandwidth` for each (N, C, H, W) in ``shapes`` and record where.
 
@@ -459,19 +427,9 @@ def _check_benchmark(record) -> dict:
 def save_benchmark(record: dict, path) -> Path:
     """Write a :func:`bn_benchmark` record as JSON; the file is replaced only when complete."""
     record = _check_benchmark(record)
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    text = json.dumps(record, indent=1) + "\n"  # fails before anything is written
+    with atomic_write(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
