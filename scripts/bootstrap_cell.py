@@ -8,7 +8,11 @@ import sys
 COURSE_REPOSITORY = "https://github.com/orange-course/orange"
 _here = pathlib.Path.cwd()
 _root = next(
-    (p for p in (_here, *_here.parents) if (p / "_toc.yml").is_file() and (p / "utils").is_dir()),
+    (
+        p
+        for p in (_here, *_here.parents)
+        if (p / "_toc.yml").is_file() and (p / "utils").is_dir()
+    ),
     None,
 )
 if _root is None and "google.colab" in sys.modules:
@@ -20,7 +24,8 @@ if _root is None and "google.colab" in sys.modules:
         )
 if _root is None:
     raise FileNotFoundError(
-        "This page needs the Orange course around it: open it from a clone of " + COURSE_REPOSITORY
+        "This page needs the Orange course around it: "
+        "open it from a clone of " + COURSE_REPOSITORY
     )
 if str(_root) not in sys.path:
     sys.path.insert(0, str(_root))
