@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from utils import batch_size as bx
 from utils import training
-from utils.datasets import Split
+from utils.digits import Split
 
 
 def tiny_model(seed: int = 0, hidden: int = 5, activation=nn.Tanh):

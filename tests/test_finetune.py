@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from utils import finetune
-from utils.datasets import Split
+from utils.digits import Split
 from utils.models import mlp
 
 

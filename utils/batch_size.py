@@ -91,7 +91,7 @@ def _check_data(data):
     for name in ("x_train", "y_train", "x_test", "y_test"):
         if not hasattr(data, name):
             raise TypeError(
-                f"data must have x_train, y_train, x_test and y_test (e.g. utils.datasets.Split); "
+                f"data must have x_train, y_train, x_test and y_test (e.g. utils.digits.Split); "
                 f"{type(data).__name__} has no {name}"
             )
     return data

@@ -156,13 +156,13 @@ def load_matching(model, state_dict) -> LoadReport:
 
 
 def select_classes(split, classes: Sequence[int]):
-    """The part of a :class:`utils.datasets.Split` with the given classes, relabelled
+    """The part of a :class:`utils.digits.Split` with the given classes, relabelled
     ``0 .. len(classes) - 1`` in the order given (e.g. digits 5..9 become 0..4)."""
-    from .datasets import Split
+    from .digits import Split
 
     for name in ("x_train", "y_train", "x_test", "y_test"):
         if not hasattr(split, name):
-            raise TypeError(f"split must be a utils.datasets.Split, got {type(split).__name__}")
+            raise TypeError(f"split must be a utils.digits.Split, got {type(split).__name__}")
     if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
         raise TypeError(f"classes must be a sequence of ints, got {type(classes).__name__}")
     classes = [check_int(c, "each class", minimum=0) for c in classes]

@@ -345,7 +345,7 @@ def bundled_y(name: str) -> np.ndarray:
     """The luma (Y) channel, uint8 ``(H, W)``, of one of scikit-image's bundled images."""
     import skimage.data
 
-    from .sr_data import y_channel
+    from .datasets import y_channel
 
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
@@ -360,8 +360,8 @@ def bundled_y(name: str) -> np.ndarray:
 def degrade(y, scale: int = 3):
     """SRCNN's degradation of a Y image: ``(hr, bicubic)`` as float in [0, 1], both cropped
     to a multiple of ``scale``; ``bicubic`` is shrunk and enlarged back with MATLAB's
-    bicubic ``imresize`` (:func:`utils.sr_data.make_lr_hr_pair`)."""
-    from .sr_data import make_lr_hr_pair
+    bicubic ``imresize`` (:func:`utils.datasets.make_lr_hr_pair`)."""
+    from .datasets import make_lr_hr_pair
 
     arr = as_float_array(y, "y")
     if arr.ndim != 2:
@@ -429,7 +429,7 @@ def evaluate(net, names=HELD_OUT_IMAGES, scale: int = 3, border: int | None = No
     (default ``scale``, as in SRCNN's evaluation), for bicubic and for ``net``."""
     from skimage.metrics import structural_similarity
 
-    from .sr_data import psnr_shaved
+    from .datasets import psnr_shaved
 
     border = scale if border is None else check_int(border, "border", minimum=0)
     scores = []
