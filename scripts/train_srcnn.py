@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,10 +32,10 @@ ROOT = project_root(Path(__file__).parent)
 OUT = ROOT / "data" / "srcnn_x3.pth"
 
 
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+def describe(device: torch.device) -> str:
+    """The device's name (utils.env.device_name), with the thread count on a CPU."""
+    name = env.device_name(device)
+    return name if device.type == "cuda" else f"{name} CPU, {torch.get_num_threads()} threads"
 
 
 def train(minutes: float, epochs: int, lr: float, batch_size: int, seed_value: int, out: Path) -> dict:
@@ -50,7 +49,7 @@ def train(minutes: float, epochs: int, lr: float, batch_size: int, seed_value: i
     budget = minutes * 60
     generator = torch.Generator().manual_seed(seed_value)
     log, started = [], time.perf_counter()
-    print(f"{len(x)} training pairs from {len(srcnn.TRAIN_IMAGES)} images on {device_name(device)}")
+    print(f"{len(x)} training pairs from {len(srcnn.TRAIN_IMAGES)} images on {describe(device)}")
     for epoch in range(1, epochs + 1):
         elapsed = time.perf_counter() - started
         if elapsed >= budget:
@@ -101,7 +100,7 @@ def train(minutes: float, epochs: int, lr: float, batch_size: int, seed_value: i
             "train_images": list(srcnn.TRAIN_IMAGES),
             "training_pairs": len(x),
         },
-        "device": device_name(device),
+        "device": describe(device),
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "epochs": len(log),
